@@ -1,0 +1,1 @@
+"""Hybrid retrieval and extractive answers over the ingested documents."""

@@ -1,0 +1,72 @@
+"""The project's exception tree. The library raises these; the CLI and the UI turn
+them into plain Swedish with `swedish_message`."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    swedish = "Något gick fel."
+
+    def swedish_message(self) -> str:
+        return self.swedish
+
+
+class ConfigError(AssistantError):
+    swedish = "Inställningarna är felaktiga."
+
+    def swedish_message(self) -> str:
+        return f"Inställningarna är felaktiga: {self}"
+
+
+class DocumentError(AssistantError):
+    """A single document could not be read. `reason` is already plain Swedish."""
+
+    def __init__(self, doc: str, reason: str) -> None:
+        super().__init__(f"{doc}: {reason}")
+        self.doc = doc
+        self.reason = reason
+
+    def swedish_message(self) -> str:
+        return f"{self.doc}: {self.reason}"
+
+
+class ManifestError(AssistantError):
+    """sources.toml is malformed; nothing is changed."""
+
+    def __init__(self, path: str, line: int | None, detail: str) -> None:
+        where = f"{path}, rad {line}" if line else path
+        super().__init__(f"{where}: {detail}")
+        self.path = path
+        self.line = line
+        self.detail = detail
+
+    def swedish_message(self) -> str:
+        where = f"{self.path}, rad {self.line}" if self.line else self.path
+        return f"Filen {where} är felaktig ({self.detail}). Inget har ändrats."
+
+
+class IndexMissingError(AssistantError):
+    swedish = "Det finns inget index ännu. Läs in dokumenten först (python -m ingest)."
+
+
+class ModelMismatchError(AssistantError):
+    def __init__(self, indexed: str, configured: str) -> None:
+        super().__init__(f"index built with {indexed!r}, configured {configured!r}")
+        self.indexed = indexed
+        self.configured = configured
+
+    def swedish_message(self) -> str:
+        return (
+            f"Indexet byggdes med modellen {self.indexed}, men inställningen anger "
+            f"{self.configured}. Läs in dokumenten igen (python -m ingest) eller byt tillbaka modell."
+        )
+
+
+class IngestBusyError(AssistantError):
+    swedish = "En annan inläsning pågår redan. Vänta tills den är klar och försök igen."
+
+
+class StoreUnavailableError(AssistantError):
+    swedish = "Dokumentlagret (Chroma) svarar inte. Försök igen om en stund."

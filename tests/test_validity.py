@@ -1,0 +1,151 @@
+"""Tests for ingest.validity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ingest.manifest import DocMeta
+from ingest.validity import Validity, is_expired, validity_for, validity_note
+
+TODAY = date(2025, 6, 1)
+
+
+def test_manifest_dates_win_over_title() -> None:
+    meta = DocMeta(valid_from="2019-01-01", valid_to="2023-06-30")
+    assert validity_for(meta, "Strategi 2018–2022") == Validity(
+        "2019-01-01", "2023-06-30", "sources.toml"
+    )
+
+
+def test_manifest_with_only_valid_to() -> None:
+    assert validity_for(DocMeta(valid_to="2022"), "Plan") == Validity(
+        None, "2022", "sources.toml"
+    )
+
+
+def test_manifest_without_dates_falls_back_to_title() -> None:
+    assert validity_for(DocMeta(title="x"), "Program 2017–2020") == Validity(
+        "2017", "2020", "titel"
+    )
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Stockholms stads strategi för romsk inkludering 2018–2022",  # en dash
+        "Strategi 2018-2022",  # hyphen
+        "Strategi 2018—2022 (remissvar)",  # em dash
+        "Strategi 2018 – 2022",
+        "Strategi (2018-2022)",
+    ],
+)
+def test_year_range_in_title(title: str) -> None:
+    assert validity_for(None, title) == Validity("2018", "2022", "titel")
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Lag (2009:724) om nationella minoriteter",
+        "Yttrande 2019-10-01 (KS 19/246)",  # a date, not a range
+        "Rapport 2022–2018",  # backwards
+        "Arkiv 1850–1900",  # before 1900
+        "Vision 2090–2150",  # after 2100
+        "Diarienummer 12018–20225",  # not 4-digit years
+        "Skr. 2011/12:56",
+        "Utan årtal",
+    ],
+)
+def test_no_range_in_title(title: str) -> None:
+    assert validity_for(None, title) == Validity(None, None, "okänd")
+
+
+def test_first_valid_range_is_used() -> None:
+    assert validity_for(None, "Plan 2030–2020, reviderad 2021–2024").valid_to == "2024"
+
+
+@pytest.mark.parametrize(
+    ("valid_to", "today", "expired"),
+    [
+        ("2022", date(2022, 12, 31), False),  # a bare year lasts the whole year
+        ("2022", date(2023, 1, 1), True),
+        ("2022-06-30", date(2022, 6, 30), False),
+        ("2022-06-30", date(2022, 7, 1), True),
+        ("2032", TODAY, False),
+        (None, TODAY, False),
+        ("inte ett datum", TODAY, False),
+    ],
+)
+def test_is_expired(valid_to: str | None, today: date, expired: bool) -> None:
+    assert is_expired(Validity("2018", valid_to, "titel"), today) is expired
+
+
+def test_only_valid_from_never_expires() -> None:
+    assert not is_expired(Validity("2001", None, "sources.toml"), TODAY)
+
+
+@pytest.mark.parametrize(
+    ("title", "note"),
+    [
+        (
+            "Stockholms stads strategi för romsk inkludering 2018–2022",
+            "Strategin gällde 2018–2022.",
+        ),
+        ("Integrationsstrategin 2018–2022", "Strategin gällde 2018–2022."),
+        (
+            "Stockholms stads program mot våld i nära relationer 2017–2020",
+            "Programmet gällde 2017–2020.",
+        ),
+        ("Äldreomsorgsprogrammet 2018–2022", "Programmet gällde 2018–2022."),
+        ("Riktlinjer för bistånd 2018–2022", "Riktlinjerna gällde 2018–2022."),
+        ("Riktlinjerna för handläggning 2018–2022", "Riktlinjerna gällde 2018–2022."),
+        ("Handlingsplan 2018–2022", "Dokumentet gällde 2018–2022."),
+        (
+            "Strategiska mål 2018–2022",
+            "Dokumentet gällde 2018–2022.",
+        ),  # not the noun "strategi"
+        (
+            "Program för genomförande av strategin 2018–2022",
+            "Programmet gällde 2018–2022.",
+        ),  # first wins
+        ("strategi", "Strategin gällde 2018–2022."),  # a kind works too
+    ],
+)
+def test_validity_note_subject(title: str, note: str) -> None:
+    v = (
+        validity_for(None, title)
+        if "20" in title
+        else Validity("2018", "2022", "sources.toml")
+    )
+    assert validity_note(title, v, TODAY) == note
+
+
+def test_validity_note_full_dates_and_open_start() -> None:
+    full = Validity("2018-01-01", "2022-06-30", "sources.toml")
+    assert (
+        validity_note("riktlinjer", full, TODAY)
+        == "Riktlinjerna gällde 2018-01-01 – 2022-06-30."
+    )
+    open_start = Validity(None, "2022", "sources.toml")
+    assert (
+        validity_note("Policy", open_start, TODAY)
+        == "Dokumentet gällde till och med 2022."
+    )
+
+
+def test_validity_note_none_when_current_or_unknown() -> None:
+    assert (
+        validity_note(
+            "Strategi 2012–2032", validity_for(None, "Strategi 2012–2032"), TODAY
+        )
+        is None
+    )
+    assert validity_note("Strategi", Validity(None, None, "okänd"), TODAY) is None
+    assert (
+        validity_note(
+            "Program 2017–2020", Validity("2017", "2020", "titel"), date(2020, 12, 31)
+        )
+        is None
+    )
