@@ -1,0 +1,64 @@
+"""python -m ingest [CORPUS_DIR] [--data DIR] [--history]
+
+Exit codes: 0 all documents ingested; 1 some documents failed (the rest were
+ingested); 2 nothing changed because of an error (malformed sources.toml, bad
+settings); 3 another ingest is running; 4 the store could not be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ingest.pipeline import run_ingest
+from ingest.report import read_history
+from retrieval.embedders import make_embedder
+from retrieval.errors import AssistantError, ConfigError, IngestBusyError, ManifestError, StoreUnavailableError
+from retrieval.settings import load_settings
+from retrieval.store import open_client
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"\r[{fraction * 100:5.1f} %] {message[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="Läs in dokument i indexet.")
+    parser.add_argument("corpus", nargs="?", help="mappen med dokument (standard: ASSISTANT_CORPUS eller ./corpus)")
+    parser.add_argument("--data", help="datamappen (standard: ASSISTANT_DATA eller ./data)")
+    parser.add_argument("--history", action="store_true", help="visa tidigare körningar")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.corpus:
+            settings = settings.with_corpus(args.corpus)
+        if args.data:
+            settings = settings.with_data(args.data)
+        if args.history:
+            for row in read_history(settings.data_dir):
+                counts = ", ".join(f"{k} {v}" for k, v in row["counts"].items() if v)
+                print(f"{row['started']:.0f}  {row['seconds']:6.1f} s  {counts}  avsnitt {row['chunks_total']}")
+            return 0
+        if not Path(settings.corpus_dir).is_dir():
+            raise ConfigError(f"mappen {settings.corpus_dir} finns inte")
+        report = run_ingest(settings, make_embedder(settings), open_client(settings), _progress)
+    except (ManifestError, ConfigError) as err:
+        print(f"\nFel: {err.swedish_message()}", file=sys.stderr)
+        return 2
+    except IngestBusyError as err:
+        print(f"\n{err.swedish_message()}", file=sys.stderr)
+        return 3
+    except StoreUnavailableError as err:
+        print(f"\n{err.swedish_message()}", file=sys.stderr)
+        return 4
+    except AssistantError as err:
+        print(f"\nFel: {err.swedish_message()}", file=sys.stderr)
+        return 2
+    print(file=sys.stderr)
+    print(report.summary_sv())
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

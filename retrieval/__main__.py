@@ -1,0 +1,89 @@
+"""python -m retrieval ask "FRÅGA" [--data DIR] [--k N] [--json]
+python -m retrieval evaluate EVAL.jsonl [--data DIR] [--k 10] [--json REPORT] [--compare A,B]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from retrieval.answer import Answer, Calibration, answer_question
+from retrieval.embedders import make_embedder
+from retrieval.errors import AssistantError
+from retrieval.search import Searcher
+from retrieval.settings import Settings, load_settings
+from retrieval.store import open_client
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "passages": [passage_json(i, p) for i, p in enumerate(answer.passages, start=1)],
+        "warnings": answer.warnings,
+    }
+
+
+def passage_json(n: int, p: object) -> dict[str, object]:
+    from retrieval.model import Passage
+
+    assert isinstance(p, Passage)
+    c = p.chunk
+    meta = p.doc_meta
+    return {
+        "n": n, "doc": c.doc, "title": c.title, "page": c.page, "section": c.section,
+        "text": c.text, "score": round(p.score, 6),
+        "valid_from": meta.get("valid_from"), "valid_to": meta.get("valid_to"),
+    }
+
+
+def print_answer(answer: Answer) -> None:
+    for w in answer.warnings:
+        print(f"OBS: {w}")
+    print(answer.text)
+    print()
+    print("Källor:" if not answer.refused else "Närmaste dokument:")
+    for i, p in enumerate(answer.passages, start=1):
+        c = p.chunk
+        where = ", ".join(x for x in [f"s. {c.page_label or c.page}" if c.page else "", c.section or ""] if x)
+        print(f"  [{i}] {c.title}" + (f" ({where})" if where else ""))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings()
+    return settings.with_data(args.data) if args.data else settings
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    searcher = Searcher(open_client(settings), make_embedder(settings))
+    answer = answer_question(args.question, searcher, Calibration.load(), k=args.k)
+    if args.json:
+        print(json.dumps(answer_json(answer), ensure_ascii=False))
+    else:
+        print_answer(answer)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retrieval")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="ställ en fråga")
+    ask.add_argument("question")
+    ask.add_argument("--data")
+    ask.add_argument("--k", type=int, default=5)
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+    args = parser.parse_args(argv)
+    if getattr(args, "k", 1) < 1:
+        parser.error("--k måste vara minst 1")
+    try:
+        return int(args.func(args))
+    except AssistantError as err:
+        print(f"Fel: {err.swedish_message()}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Evaluation sets: loading, validating against the corpus, and deciding relevance.
+
+One question per JSON line: {"id", "question", "relevant": [{"doc", "contains"}],
+"type" (optional), "answer" (optional)}.
+
+A retrieved passage is relevant to a spec when it comes from the spec's document and
+contains the spec's phrase once all whitespace is collapsed to single spaces, compared
+case-insensitively. `"relevant": []` marks a question the documents do not answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from retrieval.errors import AssistantError
+
+_FIELDS = ("id", "question", "relevant", "type", "answer")
+_SPEC_FIELDS = ("doc", "contains")
+
+
+@dataclass(frozen=True)
+class RelevantSpec:
+    doc: str
+    contains: str
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    relevant: tuple[RelevantSpec, ...]
+    type: str | None = None
+    answer: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.relevant)
+
+
+class EvalSetError(AssistantError):
+    """The evaluation file has one or more invalid lines; `problems` lists them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+    def swedish_message(self) -> str:
+        lines = "".join(f"\n- {problem}" for problem in self.problems)
+        return f"Utvärderingsfilen är felaktig:{lines}"
+
+
+def collapse(text: str) -> str:
+    """Every run of whitespace (newlines included) becomes one space; ends trimmed."""
+    return " ".join(text.split())
+
+
+def _normalise(text: str) -> str:
+    return collapse(text).casefold()
+
+
+def is_relevant(doc: str, text: str, spec: RelevantSpec) -> bool:
+    return doc == spec.doc and _normalise(spec.contains) in _normalise(text)
+
+
+def relevant_ranks(q: EvalQuestion, ranked: Sequence[tuple[str, str]]) -> list[int]:
+    """1-based ranks of the passages that match any of the question's specs."""
+    return [rank for rank, matched in enumerate(_matches(q, ranked), 1) if matched]
+
+
+def first_match_ranks(
+    q: EvalQuestion, ranked: Sequence[tuple[str, str]]
+) -> list[int | None]:
+    """Per spec, the 1-based rank of the first passage matching it, else None."""
+    firsts: list[int | None] = [None] * len(q.relevant)
+    for rank, matched in enumerate(_matches(q, ranked), 1):
+        for index in matched:
+            if firsts[index] is None:
+                firsts[index] = rank
+    return firsts
+
+
+def _matches(q: EvalQuestion, ranked: Sequence[tuple[str, str]]) -> list[list[int]]:
+    phrases = [(spec.doc, _normalise(spec.contains)) for spec in q.relevant]
+    result: list[list[int]] = []
+    for doc, text in ranked:
+        normal = _normalise(text)
+        result.append(
+            [i for i, (d, p) in enumerate(phrases) if d == doc and p in normal]
+        )
+    return result
+
+
+def load_eval_set(path: Path) -> list[EvalQuestion]:
+    """Read and validate a JSONL evaluation set; EvalSetError lists every problem."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError:
+        raise EvalSetError([f"filen {path} finns inte"]) from None
+    except UnicodeDecodeError as exc:
+        raise EvalSetError(
+            [f"filen {path} är inte giltig UTF-8 ({exc.reason})"]
+        ) from None
+    except OSError as exc:
+        raise EvalSetError([f"filen {path} kan inte läsas ({exc.strerror})"]) from None
+
+    questions: list[EvalQuestion] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(
+                f"rad {number}: ogiltig JSON ({exc.msg}, kolumn {exc.colno})"
+            )
+            continue
+        line_problems: list[str] = []
+        question = _parse(record, line_problems)
+        problems.extend(f"rad {number}: {problem}" for problem in line_problems)
+        if question is None:
+            continue
+        if question.id in seen:
+            first = seen[question.id]
+            problems.append(
+                f"rad {number}: id '{question.id}' finns redan på rad {first}"
+            )
+            continue
+        seen[question.id] = number
+        questions.append(question)
+    if problems:
+        raise EvalSetError(problems)
+    if not questions:
+        raise EvalSetError([f"filen {path} innehåller inga frågor"])
+    return questions
+
+
+def _parse(record: Any, problems: list[str]) -> EvalQuestion | None:
+    if not isinstance(record, dict):
+        problems.append(f"raden är inte ett JSON-objekt utan {_kind(record)}")
+        return None
+    problems.extend(f"okänt fält '{n}'" for n in sorted(set(record) - set(_FIELDS)))
+    qid = _text(record, "id", "", problems, required=True)
+    question = _text(record, "question", "", problems, required=True)
+    qtype = _text(record, "type", "", problems, required=False)
+    answer = _text(record, "answer", "", problems, required=False)
+    specs = _specs(record, problems)
+    if problems or qid is None or question is None or specs is None:
+        return None
+    return EvalQuestion(qid, question, specs, qtype, answer)
+
+
+def _text(
+    record: dict[str, Any],
+    name: str,
+    where: str,
+    problems: list[str],
+    *,
+    required: bool,
+) -> str | None:
+    value = record.get(name)
+    if value is None and not (required and name in record):
+        if required:
+            problems.append(f"{where}fältet '{name}' saknas")
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{where}fältet '{name}' ska vara en text, inte {_kind(value)}")
+        return None
+    if not collapse(value):
+        problems.append(f"{where}fältet '{name}' är tomt")
+        return None
+    return value
+
+
+def _specs(
+    record: dict[str, Any], problems: list[str]
+) -> tuple[RelevantSpec, ...] | None:
+    items = record.get("relevant")
+    if not isinstance(items, list):
+        what = "saknas" if items is None else f"ska vara en lista, inte {_kind(items)}"
+        problems.append(f"fältet 'relevant' {what}")
+        return None
+    specs: list[RelevantSpec] = []
+    for position, item in enumerate(items, 1):
+        where = f"relevant[{position}]: "
+        if not isinstance(item, dict):
+            problems.append(f"{where}ska vara ett objekt, inte {_kind(item)}")
+            continue
+        unknown = sorted(set(item) - set(_SPEC_FIELDS))
+        problems.extend(f"{where}okänt fält '{name}'" for name in unknown)
+        doc = _text(item, "doc", where, problems, required=True)
+        contains = _text(item, "contains", where, problems, required=True)
+        if doc is not None and not _inside_corpus(doc):
+            problems.append(f"{where}'doc' ska vara ett filnamn i korpusmappen: {doc}")
+        elif doc is not None and contains is not None:
+            specs.append(RelevantSpec(doc, contains))
+    if len(specs) != len(items):
+        return None
+    if len(set(specs)) != len(specs):
+        problems.append("fältet 'relevant' innehåller samma post två gånger")
+        return None
+    return tuple(specs)
+
+
+def _inside_corpus(doc: str) -> bool:
+    path = PurePosixPath(doc)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "ett sanningsvärde"
+    if isinstance(value, int | float):
+        return "ett tal"
+    names: dict[type, str] = {dict: "ett objekt", list: "en lista", str: "en text"}
+    return names.get(type(value), type(value).__name__)
+
+
+def check_phrases(questions: Iterable[EvalQuestion], corpus_dir: Path) -> list[str]:
+    """Problems (in Swedish) for specs whose document is missing or lacks the phrase."""
+    problems: list[str] = []
+    texts: dict[str, str | None] = {}
+    for q in questions:
+        for spec in q.relevant:
+            if spec.doc not in texts:
+                path = corpus_dir / spec.doc
+                texts[spec.doc] = (
+                    _normalise(path.read_text(encoding="utf-8"))
+                    if path.is_file()
+                    else None
+                )
+            text = texts[spec.doc]
+            if text is None:
+                problems.append(
+                    f"fråga '{q.id}': dokumentet '{spec.doc}' finns inte i {corpus_dir}"
+                )
+            elif _normalise(spec.contains) not in text:
+                phrase = spec.contains
+                problems.append(
+                    f"fråga '{q.id}': frasen '{phrase}' finns inte i '{spec.doc}'"
+                )
+    return problems

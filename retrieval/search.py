@@ -1,0 +1,111 @@
+"""Hybrid search over the live index generation: dense (Chroma) + BM25, fused."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+
+from ingest.chunking import indexed_text
+from retrieval.embedders import Embedder
+from retrieval.errors import IndexMissingError, ModelMismatchError
+from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.lexical import LexicalIndex
+from retrieval.model import Chunk, Passage
+from retrieval.store import LiveState, iter_records, open_generation, read_live
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    chunk: Chunk
+    score: float
+    dense: float | None  # cosine similarity, when the dense retriever found it
+    lexical: float | None  # BM25 score, when the lexical retriever found it
+
+
+class LoadedGeneration:
+    """Everything a query needs from one generation, loaded once."""
+
+    def __init__(self, state: LiveState, collection: Collection) -> None:
+        self.state = state
+        self.collection = collection
+        self.chunks: list[Chunk] = [c for c, _, _ in iter_records(collection, with_vectors=False)]
+        self.chunks.sort(key=lambda c: (c.doc, c.ordinal))
+        self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
+        self.lexical = LexicalIndex([indexed_text(c) for c in self.chunks])
+
+
+class Searcher:
+    """Follows the live generation; safe to share between threads."""
+
+    def __init__(self, client: ClientAPI, embedder: Embedder, pool: int = 30,
+                 weights: dict[str, float] | None = None) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.pool = pool
+        self.weights = weights or {"dense": 1.0, "bm25": 1.0}
+        self._lock = threading.Lock()
+        self._loaded: LoadedGeneration | None = None
+
+    def current(self) -> LoadedGeneration:
+        state = read_live(self.client)
+        if state is None:
+            raise IndexMissingError("no live generation")
+        if state.model_id != self.embedder.model_id:
+            raise ModelMismatchError(state.model_id, self.embedder.model_id)
+        loaded = self._loaded
+        if loaded is None or loaded.state.generation != state.generation:
+            with self._lock:
+                loaded = self._loaded
+                if loaded is None or loaded.state.generation != state.generation:
+                    loaded = LoadedGeneration(state, open_generation(self.client, state.generation))
+                    self._loaded = loaded
+        return loaded
+
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.embedder.embed([question], "query")[0]
+
+    def search(self, question: str, k: int, mode: Mode = "hybrid",
+               query_vector: np.ndarray | None = None) -> list[Candidate]:
+        gen = self.current()
+        if not gen.chunks:
+            return []
+        dense: dict[str, float] = {}
+        lexical: dict[str, float] = {}
+        pool = max(self.pool, k)
+        if mode in ("hybrid", "dense"):
+            vector = self.embed_query(question) if query_vector is None else query_vector
+            got = gen.collection.query(
+                query_embeddings=[vector.tolist()], n_results=min(pool, len(gen.chunks)),
+                include=["distances"],
+            )
+            dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
+        if mode in ("hybrid", "bm25"):
+            lexical = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool)}
+        rankings: dict[str, Sequence[str]] = {}
+        if dense:
+            rankings["dense"] = list(dense)
+        if lexical:
+            rankings["bm25"] = list(lexical)
+        fused = reciprocal_rank_fusion(rankings, self.weights)
+        return [
+            Candidate(gen.chunks[gen.by_id[ident]], score, dense.get(ident), lexical.get(ident))
+            for ident, score in fused[:k]
+            if ident in gen.by_id
+        ]
+
+
+def to_passages(candidates: Sequence[Candidate], state: LiveState) -> list[Passage]:
+    out = []
+    for c in candidates:
+        info = state.documents.get(c.chunk.doc)
+        out.append(Passage(chunk=c.chunk, score=c.score, doc_meta=dict(info.meta) if info else {}))
+    return out

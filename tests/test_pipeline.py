@@ -1,0 +1,93 @@
+"""Ingest and search against the real Chroma with the fast hashing embedder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import run_ingest
+from retrieval.answer import Calibration, answer_question
+from retrieval.embedders import HashingEmbedder
+from retrieval.errors import IndexMissingError, ModelMismatchError
+from retrieval.search import Searcher
+from retrieval.settings import Settings, load_settings
+from retrieval.store import generations, open_client, read_live
+from tests.conftest import REPO
+
+NEVER_REFUSE = Calibration((0.0, 0.0, 0.0), 1.0, 0.0)
+
+
+def _corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(REPO / "corpus" / "sources.toml", corpus)
+    shutil.copy(REPO / "corpus" / "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md", corpus)
+    (corpus / "parkering.md").write_text("# Parkering\n\nBoendeparkering kostar 1 100 kronor i månaden i innerstaden.\n", encoding="utf-8")
+    return corpus
+
+
+def _settings(tmp_path: Path, corpus: Path) -> Settings:
+    return load_settings().with_corpus(corpus).with_data(tmp_path / "data")
+
+
+def test_ingest_then_search_and_cite(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, _corpus(tmp_path))
+    embedder = HashingEmbedder()
+    client = open_client(settings)
+    report = run_ingest(settings, embedder, client)
+    assert [o.status for o in report.outcomes] == ["added", "added"]
+    assert report.switched and report.chunks_total == report.chunks_embedded > 5
+    state = read_live(client)
+    assert state is not None and state.model_id == embedder.model_id
+    doc = state.documents["socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"]
+    assert doc.title.startswith("Socialförvaltningens tjänsteutlåtande")
+    assert doc.meta["kind"] == "remissvar" and doc.meta["valid_from"] == "2018"
+
+    searcher = Searcher(client, embedder)
+    ans = answer_question("Vem ansvarar för kommunikation, samordning och uppföljning av strategin?",
+                          searcher, NEVER_REFUSE)
+    assert "Kommunstyrelsen föreslås ansvara för kommunikation" in ans.text
+    assert ans.text.rstrip().endswith("]")
+    top = ans.passages[0].chunk
+    assert top.doc.startswith("socialnamnden") and top.section == "Ansvarsfördelning"
+    for q in ans.quotes:  # every quote is verbatim from its passage
+        assert ans.passages[q.n - 1].chunk.text[q.start : q.end].split() == q.text.split()
+
+
+def test_modes_return_ranked_candidates(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, _corpus(tmp_path))
+    embedder = HashingEmbedder()
+    run_ingest(settings, embedder, open_client(settings))
+    searcher = Searcher(open_client(settings), embedder)
+    for mode in ("dense", "bm25", "hybrid"):
+        got = searcher.search("boendeparkering kostar", k=3, mode=mode)
+        assert got[0].chunk.doc == "parkering.md", mode
+    assert searcher.search("boendeparkering", k=3, mode="bm25")[0].dense is None
+
+
+def test_unchanged_corpus_costs_no_embedding(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, _corpus(tmp_path))
+    embedder = HashingEmbedder()
+    client = open_client(settings)
+    run_ingest(settings, embedder, client)
+    first = read_live(client)
+    calls = embedder.calls
+    again = run_ingest(settings, embedder, client)
+    assert embedder.calls == calls and not again.switched
+    assert {o.status for o in again.outcomes} == {"unchanged"}
+    assert read_live(client) == first
+    assert (settings.data_dir / "ingest-history.jsonl").read_text().count("\n") == 2
+
+
+def test_missing_index_and_model_mismatch(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, _corpus(tmp_path))
+    client = open_client(settings)
+    with pytest.raises(IndexMissingError):
+        Searcher(client, HashingEmbedder()).search("fråga", k=3)
+    run_ingest(settings, HashingEmbedder(), client)
+    with pytest.raises(ModelMismatchError) as err:
+        Searcher(client, HashingEmbedder(dim=128)).search("fråga", k=3)
+    assert "Läs in dokumenten igen" in err.value.swedish_message()
+    assert len(generations(client)) == 1
