@@ -1,0 +1,67 @@
+"""Turning answers into what the chat shows (HTML-escaped, Swedish)."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from retrieval.answer import Answer
+from retrieval.sentences import display
+
+
+def highlight_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """The passage, escaped, with the quoted sentences in <mark>."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def where(page: int | None, page_label: str | None, section: str | None) -> str:
+    parts = []
+    if page is not None:
+        parts.append(f"s. {page_label or page}")
+    if section:
+        parts.append(f"avsnitt ”{section}”")
+    return ", ".join(parts)
+
+
+def answer_record(answer: Answer) -> dict[str, Any]:
+    """A plain, serialisable record of an answer for the session history."""
+    sources = []
+    for n, p in enumerate(answer.passages, start=1):
+        c = p.chunk
+        spans = [(q.start, q.end) for q in answer.quotes if q.n == n]
+        sources.append({
+            "n": n, "doc": c.doc, "title": c.title, "where": where(c.page, c.page_label, c.section),
+            "html": highlight_html(c.text, spans), "quoted": bool(spans),
+            "preview": display(c.text)[:160],
+            "validity": validity_label(p.doc_meta),
+        })
+    return {
+        "question": answer.question, "text": answer.text, "refused": answer.refused,
+        "quotes": [{"n": q.n, "text": q.text} for q in answer.quotes],
+        "sources": sources, "warnings": list(answer.warnings),
+    }
+
+
+def validity_label(meta: dict[str, object]) -> str:
+    start, end = meta.get("valid_from"), meta.get("valid_to")
+    if start and end:
+        return f"gäller {start}–{end}"
+    if start:
+        return f"gäller från {start}"
+    if end:
+        return f"gäller till {end}"
+    return ""
+
+
+def when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
