@@ -1,140 +1,18 @@
-"""Streamlit interface: the chat over the documents. Run: ./run chat"""
+"""Streamlit interface: the entry point and its pages. Run: ./run chat"""
 
 from __future__ import annotations
 
-import os
-import threading
-from dataclasses import dataclass
-from typing import Any
-
 import streamlit as st
 
-from ingest.pipeline import run_ingest
-from retrieval.answer import Calibration, answer_question
-from retrieval.embedders import Embedder, make_embedder
-from retrieval.errors import AssistantError, IngestBusyError
-from retrieval.search import Searcher
-from retrieval.settings import Settings, load_settings
-from retrieval.store import LiveState, open_client, read_live
-from ui.render import answer_record, when
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
-
-
-@dataclass(frozen=True)
-class Resources:
-    settings: Settings
-    embedder: Embedder
-    searcher: Searcher
-    calibration: Calibration
-    ingest_lock: threading.Lock
-
-
-@st.cache_resource(show_spinner="Laddar språkmodellen …")
-def resources() -> Resources:
-    settings = load_settings()
-    embedder = make_embedder(settings)
-    client = open_client(settings)
-    return Resources(settings, embedder, Searcher(client, embedder), Calibration.load(), threading.Lock())
-
-
-def ensure_index(res: Resources) -> LiveState | None:
-    """On first start (no index yet) read corpus/ with a progress bar."""
-    state = read_live(res.searcher.client)
-    if state is not None:
-        return state
-    bar = st.progress(0.0, text="Första start: läser in dokumenten …")
-    try:
-        with res.ingest_lock:
-            if read_live(res.searcher.client) is None:
-                run_ingest(res.settings, res.embedder, res.searcher.client,
-                           lambda f, m: bar.progress(min(1.0, f), text=m))
-    except IngestBusyError as err:
-        st.info(err.swedish_message())
-        return None
-    bar.empty()
-    return read_live(res.searcher.client)
-
-
-def sidebar(state: LiveState | None) -> None:
-    with st.sidebar:
-        st.header("Dokumenten")
-        if state is None:
-            st.write("Inget index ännu.")
-            return
-        latest = max((d.ingested_at for d in state.documents.values()), default=state.created)
-        st.metric("Dokument", len(state.documents))
-        st.metric("Avsnitt", state.chunk_count)
-        st.caption(f"Senast inläst: {when(state.created)} (senaste dokumentet {when(latest)})")
-        st.caption(f"Modell: {state.model_id}")
-
-
-def show_answer(record: dict[str, Any]) -> None:
-    for warning in record["warnings"]:
-        st.warning(warning)
-    if record["refused"]:
-        st.markdown(f"**{record['text']}**")
-        if record["sources"]:
-            st.caption("Närmaste dokument:")
-            for s in record["sources"][:3]:
-                st.caption(f"• {s['title']}" + (f" ({s['where']})" if s["where"] else ""))
-        return
-    st.markdown(record["text"].replace("$", "\\$"))
-    st.caption("Källor")
-    for s in record["sources"]:
-        label = f"[{s['n']}] {s['title']}" + (f" – {s['where']}" if s["where"] else "")
-        if s["validity"]:
-            label += f" ({s['validity']})"
-        with st.expander(label, expanded=False):
-            st.markdown(f"<div lang='sv'>{s['html']}</div>", unsafe_allow_html=True)
-            st.caption(f"Fil: {s['doc']}")
-
-
-def chat_page() -> None:
-    st.title("Fråga dokumenten")
-    st.caption("Svaren citerar dokumenten ordagrant, med källa. Skriv inga personuppgifter i frågan.")
-    try:
-        res = resources()
-        state = ensure_index(res)
-    except AssistantError as err:
-        st.error(err.swedish_message())
-        return
-    sidebar(state)
-    if state is None:
-        return
-    messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
-    if not messages:
-        st.info(f"Exempel: *{EXAMPLE}*")
-    for message in messages:
-        with st.chat_message(message["role"]):
-            if message["role"] == "user":
-                st.markdown(message["content"])
-            else:
-                show_answer(message["answer"])
-    question = st.chat_input("Skriv din fråga här …")
-    if not question:
-        return
-    try:
-        with st.spinner("Söker i dokumenten …"):
-            answer = answer_question(question, res.searcher, res.calibration, k=res.settings.top_k)
-    except AssistantError as err:
-        st.error(err.swedish_message())
-        return
-    record = answer_record(answer)
-    # The history keeps the masked question only.
-    messages.append({"role": "user", "content": answer.question})
-    messages.append({"role": "assistant", "answer": record})
-    with st.chat_message("user"):
-        st.markdown(answer.question)
-    with st.chat_message("assistant"):
-        show_answer(record)
+from ui.chat import chat_page
 
 
 def main() -> None:
     st.set_page_config(page_title="Dokumentassistenten", page_icon="📄", layout="wide")
-    page = st.navigation([st.Page(chat_page, title="Fråga", icon="💬", url_path="fraga", default=True)])
-    page.run()
+    pages = [
+        st.Page(chat_page, title="Fråga", icon="💬", url_path="fraga", default=True),
+    ]
+    st.navigation(pages).run()
 
 
 main()

@@ -1,0 +1,89 @@
+"""The chat page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from retrieval.answer import answer_question
+from retrieval.errors import AssistantError
+from retrieval.store import LiveState
+from ui.render import answer_record, when
+from ui.resources import ensure_index, resources
+
+EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
+
+
+def sidebar(state: LiveState | None) -> None:
+    with st.sidebar:
+        st.header("Dokumenten")
+        if state is None:
+            st.write("Inget index ännu.")
+            return
+        latest = max((d.ingested_at for d in state.documents.values()), default=state.created)
+        st.metric("Dokument", len(state.documents))
+        st.metric("Avsnitt", state.chunk_count)
+        st.caption(f"Senast inläst: {when(state.created)} (senaste dokumentet {when(latest)})")
+        st.caption(f"Modell: {state.model_id}")
+
+
+def show_answer(record: dict[str, Any]) -> None:
+    for warning in record["warnings"]:
+        st.warning(warning)
+    if record["refused"]:
+        st.markdown(f"**{record['text']}**")
+        if record["sources"]:
+            st.caption("Närmaste dokument:")
+            for s in record["sources"][:3]:
+                st.caption(f"• {s['title']}" + (f" ({s['where']})" if s["where"] else ""))
+        return
+    st.markdown(record["text"].replace("$", "\\$"))
+    st.caption("Källor")
+    for s in record["sources"]:
+        label = f"[{s['n']}] {s['title']}" + (f" – {s['where']}" if s["where"] else "")
+        if s["validity"]:
+            label += f" ({s['validity']})"
+        with st.expander(label, expanded=False):
+            st.markdown(f"<div lang='sv'>{s['html']}</div>", unsafe_allow_html=True)
+            st.caption(f"Fil: {s['doc']}")
+
+
+def chat_page() -> None:
+    st.title("Fråga dokumenten")
+    st.caption("Svaren citerar dokumenten ordagrant, med källa. Skriv inga personuppgifter i frågan.")
+    try:
+        res = resources()
+        state = ensure_index(res)
+    except AssistantError as err:
+        st.error(err.swedish_message())
+        return
+    sidebar(state)
+    if state is None:
+        return
+    messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
+    if not messages:
+        st.info(f"Exempel: *{EXAMPLE}*")
+    for message in messages:
+        with st.chat_message(message["role"]):
+            if message["role"] == "user":
+                st.markdown(message["content"])
+            else:
+                show_answer(message["answer"])
+    question = st.chat_input("Skriv din fråga här …")
+    if not question:
+        return
+    try:
+        with st.spinner("Söker i dokumenten …"):
+            answer = answer_question(question, res.searcher, res.calibration, k=res.settings.top_k)
+    except AssistantError as err:
+        st.error(err.swedish_message())
+        return
+    record = answer_record(answer)
+    # The history keeps the masked question only.
+    messages.append({"role": "user", "content": answer.question})
+    messages.append({"role": "assistant", "answer": record})
+    with st.chat_message("user"):
+        st.markdown(answer.question)
+    with st.chat_message("assistant"):
+        show_answer(record)

@@ -1,0 +1,54 @@
+"""Process-wide resources shared by every session and page: loaded once per process."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ingest.pipeline import run_ingest
+from retrieval.answer import Calibration
+from retrieval.embedders import Embedder, make_embedder
+from retrieval.errors import IngestBusyError
+from retrieval.search import Searcher
+from retrieval.settings import Settings, load_settings
+from retrieval.store import LiveState, open_client, read_live
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@dataclass(frozen=True)
+class Resources:
+    settings: Settings
+    embedder: Embedder
+    searcher: Searcher
+    calibration: Calibration
+    ingest_lock: threading.Lock
+
+
+@st.cache_resource(show_spinner="Laddar språkmodellen …")
+def resources() -> Resources:
+    settings = load_settings()
+    embedder = make_embedder(settings)
+    client = open_client(settings)
+    return Resources(settings, embedder, Searcher(client, embedder), Calibration.load(), threading.Lock())
+
+
+def ensure_index(res: Resources) -> LiveState | None:
+    """On first start (no index yet) read corpus/ with a progress bar."""
+    state = read_live(res.searcher.client)
+    if state is not None:
+        return state
+    bar = st.progress(0.0, text="Första start: läser in dokumenten …")
+    try:
+        with res.ingest_lock:
+            if read_live(res.searcher.client) is None:
+                run_ingest(res.settings, res.embedder, res.searcher.client,
+                           lambda f, m: bar.progress(min(1.0, f), text=m))
+    except IngestBusyError as err:
+        st.info(err.swedish_message())
+        return None
+    bar.empty()
+    return read_live(res.searcher.client)
