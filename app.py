@@ -11,6 +11,7 @@ def main() -> None:
     st.set_page_config(page_title="Dokumentassistenten", page_icon="📄", layout="wide")
     pages = [
         st.Page(chat_page, title="Fråga", icon="💬", url_path="fraga", default=True),
+        st.Page("ui/documents.py", title="Dokument", icon="📁", url_path="dokument"),
     ]
     st.navigation(pages).run()
 

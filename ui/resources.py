@@ -42,11 +42,14 @@ def ensure_index(res: Resources) -> LiveState | None:
     if state is not None:
         return state
     bar = st.progress(0.0, text="Första start: läser in dokumenten …")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, fraction), text=message)
+
     try:
         with res.ingest_lock:
             if read_live(res.searcher.client) is None:
-                run_ingest(res.settings, res.embedder, res.searcher.client,
-                           lambda f, m: bar.progress(min(1.0, f), text=m))
+                run_ingest(res.settings, res.embedder, res.searcher.client, progress)
     except IngestBusyError as err:
         st.info(err.swedish_message())
         return None

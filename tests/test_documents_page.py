@@ -1,0 +1,192 @@
+"""The page "Dokument" through Streamlit's AppTest, on the real app, model and store.
+
+The page is file-based (st.Page("ui/documents.py")), so AppTest.switch_page opens it.
+The corpus is ingested once per module (in a subprocess) and copied for each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+from ui.auth import EMAILS_ENV, PASSWORD_ENV
+from ui.resources import resources
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "tolk-och-samråd-2024"
+CORPUS_TITLE = "Socialförvaltningens tjänsteutlåtande"
+NEW_DOC = (
+    "# Rutin för tolkbokning\n\n"
+    "Handläggaren bokar tolk senast tre arbetsdagar före mötet. "
+    "Tolken ska vara auktoriserad och får inte vara släkt med den enskilde.\n"
+).encode()
+BROKEN_PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nthis is not a pdf at all\n"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's corpus, ingested once with the real model."""
+    root = tmp_path_factory.mktemp("documents-template")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    env = {**os.environ, "ASSISTANT_CORPUS": str(root / "corpus"), "ASSISTANT_DATA": str(root / "data")}
+    subprocess.run([sys.executable, "-m", "ingest"], cwd=REPO, env=env, check=True, capture_output=True,
+                   timeout=600)
+    return root
+
+
+@pytest.fixture
+def site(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh copy of corpus and data for each test; returns the corpus folder."""
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    shutil.copytree(template / "corpus", corpus)  # keeps mtimes: the files are older than the index
+    shutil.copytree(template / "data", data)
+    monkeypatch.setenv("ASSISTANT_CORPUS", str(corpus))
+    monkeypatch.setenv("ASSISTANT_DATA", str(data))
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(EMAILS_ENV, raising=False)
+    resources.clear()  # process-wide: would otherwise keep another test's folders
+    yield corpus
+    resources.clear()
+
+
+def documents_page(at: AppTest) -> AppTest:
+    at.run()  # the registry of pages exists after the first run
+    at.switch_page("ui/documents.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Dokument"
+    return at
+
+
+def rows(at: AppTest, index: int = -1) -> list[dict[str, object]]:
+    """The document list (the last dataframe on the page)."""
+    return at.dataframe[index].value.to_dict("records")  # type: ignore[no-any-return]
+
+
+def row(at: AppTest, name: str) -> dict[str, object]:
+    return next(r for r in rows(at) if r["Fil"] == name)
+
+
+def labels(at: AppTest) -> list[str]:
+    return [b.label for b in at.button]
+
+
+def can_act(at: AppTest) -> bool:
+    acts = {"Uppdatera index", "Ta bort", "Ja, ta bort"}
+    return bool(at.file_uploader) or bool(acts & set(labels(at)))
+
+
+def test_staff_see_the_list_but_cannot_act(site: Path) -> None:
+    (site / "ny-rutin.md").write_bytes(NEW_DOC)
+    at = documents_page(AppTest.from_file(str(REPO / "app.py"), default_timeout=300))
+    assert not can_act(at)
+    doc = rows(at)[0]
+    assert str(doc["Titel"]).startswith(CORPUS_TITLE)
+    assert doc["Typ"] == "remissvar" and doc["Format"] == "Markdown" and doc["Status"] == "inläst"
+    assert doc["Avsnitt"] and doc["Sidor"] == 1 and doc["Inläst"]
+    new = row(at, "ny-rutin.md")
+    assert new["Status"] == "ej inläst" and new["Titel"] == "ny-rutin.md"
+    # Nobody is configured as coordinator: the page says how to configure it.
+    assert any(PASSWORD_ENV in i.value for i in at.sidebar.info)
+    assert not at.sidebar.text_input
+
+
+def test_coordinator_uploads_updates_and_removes(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    at = documents_page(AppTest.from_file(str(REPO / "app.py"), default_timeout=300))
+    assert not can_act(at)  # not logged in yet
+
+    def log_in(password: str) -> None:
+        at.sidebar.text_input(key="coordinator_password_input").input(password)
+        next(b for b in at.sidebar.button if b.label == "Logga in som samordnare").click().run()
+        assert not at.exception
+
+    log_in("fel lösenord")
+    assert "Fel lösenord." in [e.value for e in at.sidebar.error]
+    assert not can_act(at)
+    log_in(PASSWORD)
+    assert can_act(at) and "Uppdatera index" in labels(at)
+    assert not at.sidebar.text_input  # the form is gone
+    assert all(PASSWORD not in str(v) for v in at.session_state.values())  # the password is not kept
+
+    # Upload through the widget: a Markdown file (a name to sanitise), a broken PDF (it
+    # sniffs as PDF, so it is saved and fails at ingest) and text named .pdf (refused).
+    at.file_uploader[0].set_value([
+        ("Ny rutin: tolk.md", NEW_DOC, "text/markdown"),
+        ("trasig.pdf", BROKEN_PDF, "application/pdf"),
+        ("falsk.pdf", "Det här är ingen PDF.\n".encode(), "application/pdf"),
+    ]).run()
+    assert not at.exception
+    refused = "falsk.pdf sparades inte: filen heter .pdf men innehållet är ingen PDF."
+    assert [e.value for e in at.main.error] == [refused]
+    assert not (site / "falsk.pdf").exists()
+    hint = "Tryck på ”Uppdatera index” för att läsa in den."
+    assert [s.value for s in at.main.success] == [
+        f"Ny rutin_ tolk.md är sparad (uppladdad som Ny rutin: tolk.md). {hint}",
+        f"trasig.pdf är sparad. {hint}",
+    ]
+    assert (site / "Ny rutin_ tolk.md").read_bytes() == NEW_DOC
+    assert row(at, "Ny rutin_ tolk.md")["Status"] == "ej inläst"
+    assert not at.file_uploader[0].value  # a fresh, empty uploader
+
+    at.button(key="documents_update").click().run()
+    assert not at.exception
+    summary = at.text[0].value
+    assert "1 tillagt" in summary and "1 fel" in summary and "tillagt: Ny rutin_ tolk.md" in summary
+    assert "Indexet är uppdaterat, men 1 dokument kunde inte läsas in." in [w.value for w in at.warning]
+    outcomes = rows(at, 0)
+    results = {(o["Fil"], o["Resultat"]) for o in outcomes}
+    assert results >= {("Ny rutin_ tolk.md", "tillagt"), ("trasig.pdf", "fel")}
+    added = row(at, "Ny rutin_ tolk.md")
+    assert added["Titel"] == "Rutin för tolkbokning" and added["Status"] == "inläst" and added["Avsnitt"] == 1
+    broken = row(at, "trasig.pdf")
+    assert broken["Status"] == "ej inläst" and "PDF-filen är skadad" in str(broken["Orsak"])
+
+    # Remove, with a confirmation; the index changes on the next update.
+    at.button(key="documents_remove:Ny rutin_ tolk.md").click().run()
+    assert any("Vill du ta bort Ny rutin_ tolk.md" in w.value for w in at.warning)
+    assert (site / "Ny rutin_ tolk.md").exists()
+    at.button(key="documents_remove_confirm").click().run()
+    assert not at.exception
+    assert not (site / "Ny rutin_ tolk.md").exists()
+    assert row(at, "Ny rutin_ tolk.md")["Status"] == "borttaget ur mappen"
+    at.button(key="documents_update").click().run()
+    assert "1 borttaget" in at.text[0].value
+    assert "Ny rutin_ tolk.md" not in [r["Fil"] for r in rows(at)]
+
+    next(b for b in at.sidebar.button if b.label == "Logga ut").click().run()
+    assert not can_act(at)
+
+
+def test_oidc_user_on_the_coordinator_list(site: Path) -> None:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "hemlig",
+        "client_id": "assistent", "client_secret": "hemlig",
+        "server_metadata_url": "https://login.example.se/.well-known/openid-configuration",
+    }
+    at.secrets["coordinator_emails"] = "samordnare@stockholm.se, annan.samordnare@stockholm.se"
+    at.user = {"is_logged_in": True, "email": "Samordnare@Stockholm.se"}
+    documents_page(at)
+    assert can_act(at)
+    assert "Inloggad som samordnare (samordnare@stockholm.se)." in [s.value for s in at.sidebar.success]
+    assert "Logga ut från organisationskontot" in [b.label for b in at.sidebar.button]
+
+    at.user = {"is_logged_in": True, "email": "handlaggare@stockholm.se"}
+    at.run()
+    assert not can_act(at)
+    assert any("inte samordnare" in c.value for c in at.sidebar.caption)
+
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not can_act(at)
+    assert "Logga in" in [b.label for b in at.sidebar.button]
+    assert not at.sidebar.text_input  # no password configured, so no password form

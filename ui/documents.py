@@ -1,0 +1,351 @@
+"""The page "Dokument": every document in the index and in the corpus folder; for
+coordinators also upload, removal and "Uppdatera index". Staff see the list only.
+
+This file is a file-based page (app.py: st.Page("ui/documents.py", ...)) so that
+AppTest.switch_page can open it; Streamlit executes it with __name__ == "__main__".
+Importing it (ui.documents) only defines the functions.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ingest.manifest import DocMeta, load_manifest
+from ingest.pipeline import corpus_files, run_ingest
+from ingest.report import STATUS_SV, Report, read_history
+from ingest.uploads import UPLOAD_SUFFIXES, existing_file, remove_document, save_upload, upload_name
+from retrieval.errors import AssistantError, DocumentError, IngestBusyError, ManifestError
+from retrieval.store import LiveState, read_live
+from ui.auth import is_coordinator, login_panel
+from ui.render import when
+from ui.resources import Resources, resources
+
+NOT_INGESTED = "ej inläst"
+DOC_STATUS_SV = {"ok": "inläst"}
+FORMAT_SV = {".pdf": "PDF", ".md": "Markdown", ".markdown": "Markdown", ".txt": "Text"}
+UPDATE_LABEL = "Uppdatera index"
+LIST_COLUMNS = ["Titel", "Status", "Typ", "Giltighet", "Sidor", "Avsnitt", "Inläst", "Orsak", "Format", "Fil"]
+REMOVE_LABEL = "Ta bort"
+_MB = 1024 * 1024
+
+_MESSAGES = "documents_messages"  # (level, text) left by callbacks for the next run
+_CONFIRM = "documents_confirm_remove"  # the document waiting for confirmation
+_UPLOAD_ROUND = "documents_upload_round"  # bumped to give a fresh, empty uploader
+_REPORT = "documents_last_report"  # the last report of this session
+
+
+# --- What the page shows (plain functions) --------------------------------------------
+
+
+def validity(meta: Mapping[str, Any]) -> str:
+    start, end = meta.get("valid_from"), meta.get("valid_to")
+    if start and end:
+        return f"{start}–{end}"
+    if start:
+        return f"från {start}"
+    if end:
+        return f"till {end}"
+    return ""
+
+
+def last_failures(history: list[dict[str, Any]]) -> dict[str, str]:
+    """Failure reason per document in the last ingest run that got as far as the
+    documents (a run stopped by a malformed sources.toml has no outcomes)."""
+    for run in reversed(history):
+        if run.get("error") and not run.get("outcomes"):
+            continue
+        return {
+            str(o.get("doc")): str(o.get("reason") or "")
+            for o in run.get("outcomes") or []
+            if o.get("status") == "failed"
+        }
+    return {}
+
+
+def document_rows(
+    state: LiveState | None,
+    files: Iterable[tuple[str, Path]],
+    manifest: Mapping[str, DocMeta],
+    failures: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """One row per indexed document, then one per file of the folder not in the index."""
+    on_disk = dict(files)
+    documents = state.documents if state else {}
+    rows: list[dict[str, Any]] = []
+    for name, info in sorted(documents.items(), key=lambda kv: kv[1].title.casefold()):
+        status = DOC_STATUS_SV.get(info.status, info.status)
+        reason = ""
+        if name in failures:
+            status, reason = "fel vid senaste inläsningen", failures[name]
+        elif name not in on_disk:
+            status, reason = "borttaget ur mappen", "försvinner ur indexet vid nästa uppdatering"
+        elif _modified_since(on_disk[name], info.ingested_at):
+            status, reason = "ändrat i mappen", "läses in på nytt vid nästa uppdatering"
+        rows.append({
+            "Titel": info.title, "Fil": name, "Typ": str(info.meta.get("kind") or ""),
+            "Format": FORMAT_SV.get(Path(name).suffix.lower(), ""), "Sidor": info.pages,
+            "Avsnitt": info.chunks, "Giltighet": validity(info.meta), "Inläst": when(info.ingested_at),
+            "Status": status, "Orsak": reason,
+        })
+    for name in sorted(set(on_disk) - set(documents)):
+        meta = manifest.get(_nfc(name))
+        if name in failures:
+            reason = failures[name]
+        else:
+            reason = "läses in vid nästa uppdatering"
+        rows.append({
+            "Titel": (meta.title if meta and meta.title else name), "Fil": name,
+            "Typ": (meta.kind or "") if meta else "", "Format": FORMAT_SV.get(Path(name).suffix.lower(), ""),
+            "Sidor": None, "Avsnitt": None,
+            "Giltighet": validity({"valid_from": meta.valid_from, "valid_to": meta.valid_to}) if meta else "",
+            "Inläst": "", "Status": NOT_INGESTED, "Orsak": reason,
+        })
+    return rows
+
+
+def outcome_rows(report: Report, titles: Mapping[str, str]) -> list[dict[str, Any]]:
+    order = {"failed": 0, "added": 1, "changed": 2, "metadata": 3, "removed": 4, "unchanged": 5}
+    return [
+        {
+            "Fil": o.doc, "Titel": titles.get(o.doc, ""), "Resultat": STATUS_SV.get(o.status, o.status),
+            "Avsnitt": o.chunks, "Orsak": o.reason or "",
+        }
+        for o in sorted(report.outcomes, key=lambda o: (order.get(o.status, 9), o.doc))
+    ]
+
+
+def handle_uploads(
+    corpus_dir: Path, uploads: Iterable[tuple[str, bytes]], max_bytes: int
+) -> list[tuple[str, str]]:
+    """Save every upload; (level, Swedish message) per file, level "success" or "error"."""
+    messages: list[tuple[str, str]] = []
+    for name, data in uploads:
+        try:
+            replaced = existing_file(corpus_dir, upload_name(name)) is not None
+            saved = save_upload(corpus_dir, name, data, max_bytes)
+        except DocumentError as err:
+            messages.append(("error", f"{err.doc} sparades inte: {err.reason}."))
+            continue
+        text = f"{saved} är sparad"
+        if saved != name:
+            text += f" (uppladdad som {name})"
+        text += " och ersatte den tidigare filen." if replaced else "."
+        messages.append(("success", text + f" Tryck på ”{UPDATE_LABEL}” för att läsa in den."))
+    return messages
+
+
+def _modified_since(path: Path, ingested_at: float) -> bool:
+    try:
+        return path.stat().st_mtime > ingested_at + 1.0
+    except OSError:
+        return False
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
+# --- Callbacks (run before the page, so the page shows their result) ----------------
+
+
+def _flash(level: str, text: str) -> None:
+    st.session_state.setdefault(_MESSAGES, []).append((level, text))
+
+
+def _on_upload(corpus_dir: Path, max_bytes: int, key: str) -> None:
+    if not is_coordinator():
+        return
+    files = st.session_state.get(key) or []
+    for level, text in handle_uploads(corpus_dir, [(f.name, f.getvalue()) for f in files], max_bytes):
+        _flash(level, text)
+    st.session_state[_UPLOAD_ROUND] = st.session_state.get(_UPLOAD_ROUND, 0) + 1
+
+
+def _on_remove_request(name: str) -> None:
+    st.session_state[_CONFIRM] = name
+
+
+def _on_remove_cancel() -> None:
+    st.session_state.pop(_CONFIRM, None)
+
+
+def _on_remove_confirm(corpus_dir: Path, name: str) -> None:
+    st.session_state.pop(_CONFIRM, None)
+    if not is_coordinator():
+        return
+    try:
+        removed = remove_document(corpus_dir, name)
+    except DocumentError as err:
+        _flash("error", f"{err.doc} togs inte bort: {err.reason}.")
+        return
+    _flash("success", f"{removed} är borttaget ur dokumentmappen. Tryck på ”{UPDATE_LABEL}” så tas det bort "
+                      "ur indexet och svaren.")
+
+
+# --- The page ----------------------------------------------------------------------
+
+
+def run_update(res: Resources) -> Report | None:
+    """Run an ingest with a progress bar; errors are shown, not raised."""
+    if not res.ingest_lock.acquire(blocking=False):
+        st.warning(IngestBusyError().swedish_message())
+        return None
+    bar = st.progress(0.0, text="Uppdaterar indexet …")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, max(0.0, fraction)), text=message)
+
+    try:
+        return run_ingest(res.settings, res.embedder, res.searcher.client, progress)
+    except IngestBusyError as err:
+        st.warning(err.swedish_message())
+    except ManifestError as err:
+        st.error(err.swedish_message())
+    except AssistantError as err:
+        st.error(err.swedish_message())
+    finally:
+        res.ingest_lock.release()
+        bar.empty()
+    return None
+
+
+def show_report(report: Report, titles: Mapping[str, str]) -> None:
+    failed = len(report.failed)
+    if failed and report.switched:
+        st.warning(f"Indexet är uppdaterat, men {failed} dokument kunde inte läsas in.")
+    elif failed:
+        st.warning(f"Indexet är oförändrat. {failed} dokument kunde inte läsas in.")
+    elif report.switched:
+        st.success("Indexet är uppdaterat.")
+    else:
+        st.info("Indexet var redan aktuellt.")
+    st.text(report.summary_sv())
+    st.dataframe(
+        outcome_rows(report, titles), hide_index=True,
+        column_order=["Resultat", "Titel", "Fil", "Avsnitt", "Orsak"],
+        column_config={
+            "Titel": st.column_config.TextColumn(width="large"),
+            "Avsnitt": st.column_config.NumberColumn(format="%d", width="small"),
+            "Orsak": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+def _actions(res: Resources) -> Report | None:
+    settings = res.settings
+    max_bytes = settings.max_file_mb * _MB
+    report = None
+    if st.button(UPDATE_LABEL, type="primary", key="documents_update",
+                 help="Läser in nya och ändrade dokument och tar bort borttagna ur indexet."):
+        report = run_update(res)
+        if report is not None:
+            st.session_state[_REPORT] = report
+    key = f"documents_upload_{st.session_state.get(_UPLOAD_ROUND, 0)}"
+    st.file_uploader(
+        "Ladda upp dokument (PDF, Markdown eller text)", type=UPLOAD_SUFFIXES, accept_multiple_files=True,
+        key=key, on_change=_on_upload, args=(settings.corpus_dir, max_bytes, key),
+        help=(f"Högst {settings.max_file_mb} MB per fil. En fil med samma namn som ett befintligt dokument "
+              f"ersätter det. Filerna läses in när du trycker på ”{UPDATE_LABEL}”."),
+    )
+    return report
+
+
+def _removal(corpus_dir: Path, rows: list[dict[str, Any]], on_disk: set[str]) -> None:
+    pending = st.session_state.get(_CONFIRM)
+    with st.expander("Ta bort dokument", expanded=bool(pending)):
+        st.caption(f"Filen tas bort ur dokumentmappen; indexet ändras vid nästa ”{UPDATE_LABEL}”.")
+        for row in rows:
+            name = row["Fil"]
+            if name not in on_disk:
+                continue
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.text(row["Titel"])
+            left.caption(f"Fil: {name}")
+            right.button(REMOVE_LABEL, key=f"documents_remove:{name}",
+                         on_click=_on_remove_request, args=(name,))
+            if pending == name:
+                st.warning(f"Vill du ta bort {name} ur dokumentmappen? Det går inte att ångra här.")
+                yes, no, _ = st.columns([1, 1, 4])
+                yes.button("Ja, ta bort", key="documents_remove_confirm", type="primary",
+                           on_click=_on_remove_confirm, args=(corpus_dir, name))
+                no.button("Avbryt", key="documents_remove_cancel", on_click=_on_remove_cancel)
+
+
+def documents_page() -> None:
+    st.title("Dokument")
+    st.caption("Dokumenten som assistenten svarar ur, och filerna i dokumentmappen.")
+    with st.sidebar:
+        login_panel()
+    try:
+        res = resources()
+    except AssistantError as err:
+        st.error(err.swedish_message())
+        return
+    settings = res.settings
+    coordinator = is_coordinator()
+    for level, text in st.session_state.pop(_MESSAGES, []):
+        (st.success if level == "success" else st.error)(text)
+
+    report = _actions(res) if coordinator else None
+
+    try:
+        state = read_live(res.searcher.client)
+    except AssistantError as err:
+        st.error(err.swedish_message())
+        return
+    corpus_dir = Path(settings.corpus_dir)
+    files: list[tuple[str, Path]] = []
+    if corpus_dir.is_dir():
+        files = corpus_files(corpus_dir)
+    else:
+        st.warning(f"Dokumentmappen {corpus_dir} finns inte.")
+    try:
+        manifest = load_manifest(corpus_dir)
+    except ManifestError as err:
+        if coordinator:  # staff cannot fix it; the list just lacks titles of new files
+            st.error(err.swedish_message())
+        manifest = {}
+    history = read_history(Path(settings.data_dir), last=20)
+    rows = document_rows(state, files, manifest, last_failures(history))
+    titles = {r["Fil"]: r["Titel"] for r in rows}
+
+    shown = report or st.session_state.get(_REPORT)
+    if coordinator and shown is not None:
+        with st.expander("Senaste uppdateringen", expanded=report is not None):
+            show_report(shown, titles)
+
+    st.subheader("Dokumenten")
+    if not rows:
+        st.info("Det finns inga dokument ännu.")
+    else:
+        st.dataframe(
+            rows, hide_index=True, column_order=LIST_COLUMNS, placeholder="–",
+            column_config={
+                "Titel": st.column_config.TextColumn(width="large"),
+                "Status": st.column_config.TextColumn(width="medium"),
+                "Sidor": st.column_config.NumberColumn(format="%d", width="small"),
+                "Avsnitt": st.column_config.NumberColumn(format="%d", width="small"),
+                "Orsak": st.column_config.TextColumn(width="large"),
+            },
+        )
+    parts = []
+    if state is not None:
+        parts.append(f"I indexet: {len(state.documents)} dokument, {state.chunk_count} avsnitt")
+    if history:
+        parts.append(f"Senaste inläsning: {when(float(history[-1].get('started', 0)))}")
+    if coordinator:
+        parts.append(f"Dokumentmapp: {os.fspath(corpus_dir)}")
+    st.caption(" · ".join(parts))
+
+    if coordinator and files:
+        _removal(corpus_dir, rows, {name for name, _ in files})
+
+
+if __name__ == "__main__":
+    documents_page()
