@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex, analyze
 from retrieval.model import Passage
 from retrieval.privacy import mask_personal_data, warning_for
@@ -36,12 +37,16 @@ class Quote:
 
 @dataclass(frozen=True)
 class Evidence:
-    dense_top: float  # best cosine similarity among dense hits
-    coverage: float  # IDF-weighted share of question terms found in the top passages
-    sentence_top: float  # best sentence score
+    """Figures that do not depend on the size of the corpus, so one calibration
+    serves a corpus of one document and one of thousands."""
+
+    dense_top: float  # best cosine similarity between the question and a passage
+    coverage: float  # share of the question's content words found in the top passages
+    sentence_top: float  # share of them found in the single best sentence
+    english: bool  # English question over Swedish text: word overlap means nothing
 
     def features(self) -> list[float]:
-        return [self.dense_top, self.coverage, self.sentence_top]
+        return [self.dense_top] if self.english else [self.dense_top, self.coverage, self.sentence_top]
 
 
 @dataclass(frozen=True)
@@ -56,21 +61,49 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """Logistic model of P(answerable | evidence); refuse below `threshold`."""
-
+class Logistic:
     weights: tuple[float, ...]
     bias: float
     threshold: float
 
-    def probability(self, evidence: Evidence) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.features(), strict=True))
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """P(answerable | evidence), one logistic model for Swedish and one for English
+    questions; refuse below the model's threshold."""
+
+    swedish: Logistic
+    english: Logistic
+
+    def probability(self, evidence: Evidence) -> float:
+        return (self.english if evidence.english else self.swedish).probability(evidence.features())
+
+    def refuses(self, evidence: Evidence) -> bool:
+        model = self.english if evidence.english else self.swedish
+        return model.probability(evidence.features()) < model.threshold
 
     @staticmethod
     def load(path: Path = CALIBRATION) -> Calibration:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Calibration(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
+
+        def one(d: dict[str, object]) -> Logistic:
+            return Logistic(tuple(d["weights"]), float(d["bias"]), float(d["threshold"]))  # type: ignore[arg-type]
+
+        return Calibration(one(data["swedish"]), one(data["english"]))
+
+    @staticmethod
+    def never_refuse() -> Calibration:
+        always = Logistic((0.0, 0.0, 0.0), 10.0, 0.0)
+        return Calibration(always, Logistic((0.0,), 10.0, 0.0))
+
+
+def _share(terms: set[str], text: str) -> float:
+    """Unweighted share of content words present (independent of corpus statistics)."""
+    return len(terms & set(analyze(text))) / len(terms) if terms else 0.0
 
 
 def _coverage(query_terms: list[str], text: str, lexical: LexicalIndex) -> float:
@@ -100,11 +133,30 @@ def score_sentences(
     return scored
 
 
-def _pick(scored: list[tuple[float, int, int, int]]) -> list[tuple[float, int, int, int]]:
+def _score_by_meaning(
+    question: str, passages: Sequence[Candidate], searcher: Searcher
+) -> list[tuple[float, int, int, int]]:
+    """For English questions: rank the sentences of the top passage by embedding
+    similarity (words do not overlap across languages). Costs one embedding call."""
+    spans = [(0, s, e) for s, e in sentence_spans(passages[0].chunk.text)]
+    spans = [(p, s, e) for p, s, e in spans if len(passages[p].chunk.text[s:e].split()) >= 4]
+    if not spans:
+        return []
+    vectors = searcher.embedder.embed([passages[p].chunk.text[s:e] for p, s, e in spans], "passage")
+    query = searcher.embed_query(question)
+    scored = [(float(v @ query), p, s, e) for v, (p, s, e) in zip(vectors, spans, strict=True)]
+    return sorted(scored, key=lambda x: -x[0])
+
+
+def _pick(scored: list[tuple[float, int, int, int]], by_meaning: bool = False) -> list[tuple[float, int, int, int]]:
+    """The best sentence and those nearly as good, in reading order."""
     if not scored:
         return []
     best = scored[0][0]
-    picked = [s for s in scored if s[0] >= max(best * 0.75, 0.2)][:MAX_QUOTES]
+    if by_meaning:  # cosine similarities lie close together
+        picked = [s for s in scored if s[0] >= best - 0.015][:2]
+    else:
+        picked = [s for s in scored if s[0] >= best * 0.75 and s[0] > 0.2][:MAX_QUOTES]
     return sorted(picked or scored[:1], key=lambda s: (s[1], s[2]))
 
 
@@ -124,16 +176,21 @@ def answer_question(
     terms = analyze(q)
     scored = score_sentences(q, candidates, gen.lexical)
     dense_hits = [c.dense for c in candidates if c.dense is not None]
+    content = set(terms)
+    best_sentence = max((_share(content, candidates[p].chunk.text[s:e]) for _, p, s, e in scored), default=0.0)
     evidence = Evidence(
         dense_top=max(dense_hits) if dense_hits else 0.0,
-        coverage=_coverage(terms, " ".join(c.chunk.text for c in candidates[:SENTENCE_POOL]), gen.lexical),
-        sentence_top=scored[0][0] if scored else 0.0,
+        coverage=_share(content, " ".join(c.chunk.text for c in candidates[:SENTENCE_POOL])),
+        sentence_top=best_sentence,
+        english=is_english(q),
     )
-    if not candidates or calibration.probability(evidence) < calibration.threshold:
+    if not candidates or calibration.refuses(evidence):
         return Answer(q, REFUSAL, True, passages, [], evidence, warnings)
+    if evidence.english:
+        scored = _score_by_meaning(q, candidates, searcher)
     quotes = [
         Quote(p + 1, display(candidates[p].chunk.text[s:e]), candidates[p].chunk.id, s, e, score)
-        for score, p, s, e in _pick(scored)
+        for score, p, s, e in _pick(scored, evidence.english)
     ]
     text = " ".join(f"{quote.text} [{quote.n}]" for quote in quotes)
     return Answer(q, text, False, passages, quotes, evidence, warnings)

@@ -15,6 +15,7 @@ from retrieval.evalset import (
     collapse,
     load_eval_set,
 )
+from retrieval.language import is_english
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIR = ROOT / "eval"
@@ -105,7 +106,12 @@ def test_calibration_phrases_in_the_default_document() -> None:
 
 def test_calibration_spread() -> None:
     counts = Counter(q.type for q in load("calibration"))
-    assert counts == {"besvarbar": 20, "obesvarbar": 20}
+    assert set(counts) == {"besvarbar", "obesvarbar"}
+    assert counts["besvarbar"] >= 20 and counts["obesvarbar"] >= 20
+    english = [q for q in load("calibration") if is_english(q.question)]
+    assert sum(bool(q.relevant) for q in english) >= 10 and sum(not q.relevant for q in english) >= 6, (
+        "English questions train the refusal model for English"
+    )
 
 
 def questions(qs: list[EvalQuestion]) -> set[str]:

@@ -16,7 +16,7 @@ from retrieval.settings import Settings, load_settings
 from retrieval.store import generations, open_client, read_live
 from tests.conftest import REPO
 
-NEVER_REFUSE = Calibration((0.0, 0.0, 0.0), 1.0, 0.0)
+NEVER_REFUSE = Calibration.never_refuse()
 
 
 def _corpus(tmp_path: Path) -> Path:
