@@ -10,11 +10,13 @@ from typing import Literal
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.errors import NotFoundError
 
 from ingest.chunking import indexed_text
 from retrieval.embedders import Embedder
 from retrieval.errors import IndexMissingError, ModelMismatchError
 from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
 from retrieval.model import Chunk, Passage
 from retrieval.store import LiveState, iter_records, open_generation, read_live
@@ -56,38 +58,59 @@ class Searcher:
         self._loaded: LoadedGeneration | None = None
 
     def current(self) -> LoadedGeneration:
-        state = read_live(self.client)
-        if state is None:
-            raise IndexMissingError("no live generation")
-        if state.model_id != self.embedder.model_id:
-            raise ModelMismatchError(state.model_id, self.embedder.model_id)
-        loaded = self._loaded
-        if loaded is None or loaded.state.generation != state.generation:
-            with self._lock:
-                loaded = self._loaded
-                if loaded is None or loaded.state.generation != state.generation:
-                    loaded = LoadedGeneration(state, open_generation(self.client, state.generation))
-                    self._loaded = loaded
-        return loaded
+        for attempt in (1, 2):
+            state = read_live(self.client)
+            if state is None:
+                raise IndexMissingError("no live generation")
+            if state.model_id != self.embedder.model_id:
+                raise ModelMismatchError(state.model_id, self.embedder.model_id)
+            loaded = self._loaded
+            if loaded is None or loaded.state.generation != state.generation:
+                with self._lock:
+                    loaded = self._loaded
+                    if loaded is None or loaded.state.generation != state.generation:
+                        try:
+                            loaded = LoadedGeneration(state, open_generation(self.client, state.generation))
+                        except NotFoundError:
+                            if attempt == 2:
+                                raise
+                            continue  # dropped by a later ingest after we read `live`: read it again
+                        self._loaded = loaded
+            return loaded
+        raise AssertionError("unreachable")
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question], "query")[0]
 
     def search(self, question: str, k: int, mode: Mode = "hybrid",
                query_vector: np.ndarray | None = None) -> list[Candidate]:
-        gen = self.current()
-        if not gen.chunks:
-            return []
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         pool = max(self.pool, k)
-        if mode in ("hybrid", "dense"):
-            vector = self.embed_query(question) if query_vector is None else query_vector
-            got = gen.collection.query(
-                query_embeddings=[vector.tolist()], n_results=min(pool, len(gen.chunks)),
-                include=["distances"],
-            )
+        for attempt in (1, 2):
+            gen = self.current()
+            if not gen.chunks:
+                return []
+            if mode not in ("hybrid", "dense"):
+                break
+            if query_vector is None:
+                query_vector = self.embed_query(question)
+            try:
+                got = gen.collection.query(
+                    query_embeddings=[query_vector.tolist()], n_results=min(pool, len(gen.chunks)),
+                    include=["distances"],
+                )
+            except NotFoundError:
+                # A later ingest dropped this generation while we were using it: forget it,
+                # read `live` again and retry once (dense and BM25 stay on one generation).
+                with self._lock:
+                    if self._loaded is gen:
+                        self._loaded = None
+                if attempt == 2:
+                    raise
+                continue
             dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
+            break
         if mode in ("hybrid", "bm25"):
             lexical = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool)}
         rankings: dict[str, Sequence[str]] = {}
@@ -95,7 +118,10 @@ class Searcher:
             rankings["dense"] = list(dense)
         if lexical:
             rankings["bm25"] = list(lexical)
-        fused = reciprocal_rank_fusion(rankings, self.weights)
+        weights = dict(self.weights)
+        if mode == "hybrid" and is_english(question):
+            weights["bm25"] = 0.0  # Swedish stems do not match English words: dense alone
+        fused = reciprocal_rank_fusion(rankings, weights)
         return [
             Candidate(gen.chunks[gen.by_id[ident]], score, dense.get(ident), lexical.get(ident))
             for ident, score in fused[:k]
