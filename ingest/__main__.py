@@ -12,9 +12,15 @@ import sys
 from pathlib import Path
 
 from ingest.pipeline import run_ingest
-from ingest.report import read_history
+from ingest.report import history_sv, read_history
 from retrieval.embedders import make_embedder
-from retrieval.errors import AssistantError, ConfigError, IngestBusyError, ManifestError, StoreUnavailableError
+from retrieval.errors import (
+    AssistantError,
+    ConfigError,
+    IngestBusyError,
+    ManifestError,
+    StoreUnavailableError,
+)
 from retrieval.settings import load_settings
 from retrieval.store import open_client
 
@@ -25,7 +31,8 @@ def _progress(fraction: float, message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Läs in dokument i indexet.")
-    parser.add_argument("corpus", nargs="?", help="mappen med dokument (standard: ASSISTANT_CORPUS eller ./corpus)")
+    parser.add_argument("corpus", nargs="?",
+                        help="mappen med dokument (standard: ASSISTANT_CORPUS eller ./corpus)")
     parser.add_argument("--data", help="datamappen (standard: ASSISTANT_DATA eller ./data)")
     parser.add_argument("--history", action="store_true", help="visa tidigare körningar")
     args = parser.parse_args(argv)
@@ -36,9 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.data:
             settings = settings.with_data(args.data)
         if args.history:
-            for row in read_history(settings.data_dir):
-                counts = ", ".join(f"{k} {v}" for k, v in row["counts"].items() if v)
-                print(f"{row['started']:.0f}  {row['seconds']:6.1f} s  {counts}  avsnitt {row['chunks_total']}")
+            print(history_sv(read_history(settings.data_dir)))
             return 0
         if not Path(settings.corpus_dir).is_dir():
             raise ConfigError(f"mappen {settings.corpus_dir} finns inte")

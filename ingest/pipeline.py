@@ -5,9 +5,14 @@ switch to it in one step."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
+import sqlite3
+import sys
 import time
 import unicodedata
+import uuid
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -22,12 +27,20 @@ from ingest.readers import SUPPORTED_SUFFIXES, read_document
 from ingest.report import DocOutcome, Report, append_history
 from ingest.validity import validity_for
 from retrieval.embedders import Embedder, token_counter
-from retrieval.errors import DocumentError
+from retrieval.errors import AssistantError, DocumentError
 from retrieval.model import Chunk, Page
 from retrieval.settings import Settings
 from retrieval.store import (
-    DocInfo, LiveState, add_chunks, create_generation, drop_old_generations, iter_records,
-    new_generation_name, open_generation, read_live, switch_live,
+    DocInfo,
+    LiveState,
+    add_chunks,
+    create_generation,
+    drop_old_generations,
+    iter_records,
+    new_generation_name,
+    open_generation,
+    read_live,
+    switch_live,
 )
 
 Progress = Callable[[float, str], None]
@@ -36,6 +49,47 @@ EMBED_BATCH = 64
 
 def _noop(_fraction: float, _message: str) -> None:
     pass
+
+
+def _pause_for_tests(phase: str) -> None:
+    """Test-only hook: with ASSISTANT_TEST_PAUSE_AT=<phase> the run announces the phase on
+    stderr and sleeps there, so a crash test can SIGKILL it at a known point. Phases:
+    locked, embedding, created, added, switched. Never set outside tests."""
+    if os.environ.get("ASSISTANT_TEST_PAUSE_AT") == phase:
+        print(f"\nTEST-PAUSE {phase}", file=sys.stderr, flush=True)
+        time.sleep(600)
+
+
+def _drop_generations(client: ClientAPI, settings: Settings, keep: list[str]) -> None:
+    """Drop every generation but `keep`, and the files Chroma leaves behind.
+
+    chromadb 1.5.9 does not remove a deleted collection's vector segment directory
+    (chroma-core/chroma#5520), and every re-ingest deletes a generation, so the data
+    folder would grow with each run. Directories that no segment refers to any more are
+    removed; this runs under the ingest lock, so no collection is being created meanwhile.
+    """
+    drop_old_generations(client, keep)
+    db = settings.chroma_path / "chroma.sqlite3"
+    if settings.chroma_url or not db.exists():
+        return
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        try:
+            in_use = {str(row[0]) for row in con.execute("SELECT id FROM segments")}
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return  # best effort: leftovers are only disk space
+    for folder in settings.chroma_path.iterdir():
+        if folder.is_dir() and _is_uuid(folder.name) and folder.name not in in_use:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name
+    except ValueError:
+        return False
 
 
 def corpus_files(corpus_dir: Path) -> list[tuple[str, Path]]:
@@ -63,6 +117,11 @@ def document_title(meta: DocMeta | None, pages: list[Page], name: str) -> str:
     return stem[:1].upper() + stem[1:]
 
 
+def _indexed_as(live_docs: dict[str, DocInfo], name: str, doc_hash: str) -> bool:
+    info = live_docs.get(name)
+    return info is not None and info.doc_hash == doc_hash
+
+
 def embed_hash(model_id: str, text: str) -> str:
     return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
 
@@ -83,43 +142,71 @@ def run_ingest(
     settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress = _noop
 ) -> Report:
     """Raises ManifestError (nothing changed), IngestBusyError; failures of single
-    documents are in the report."""
+    documents are in the report. Every run that got the lock is kept in the history,
+    also one that stopped on an error."""
     with ingest_lock(settings.data_dir):
         report = Report(started=time.time())
-        _run(settings, embedder, client, progress, report)
+        try:
+            _run(settings, embedder, client, progress, report)
+        except Exception as err:
+            report.error = (err.swedish_message() if isinstance(err, AssistantError)
+                            else f"Oväntat fel: {type(err).__name__}: {err}")
+            report.finished = time.time()
+            append_history(settings.data_dir, report)
+            raise
         report.finished = time.time()
         append_history(settings.data_dir, report)
         return report
 
 
-def _run(settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress, report: Report) -> None:
+def _run(
+    settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress, report: Report
+) -> None:
     manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
     chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v1"
     live = read_live(client)
-    if live is not None and (live.model_id != embedder.model_id or live.chunking != chunking):
-        live_docs: dict[str, DocInfo] = {}  # another model or chunking: rebuild everything
-    else:
-        live_docs = dict(live.documents) if live else {}
+    # Another model or chunking: every document is chunked and embedded again.
+    report.rebuilt = live is not None and (live.model_id != embedder.model_id or live.chunking != chunking)
+    live_docs: dict[str, DocInfo] = dict(live.documents) if live else {}
     keep = [g for g in ([live.generation, live.previous] if live else []) if g]
-    drop_old_generations(client, keep)  # orphans of crashed runs
+    _drop_generations(client, settings, keep)  # orphans of crashed runs
 
     progress(0.0, "Läser dokumenten …")
+    _pause_for_tests("locked")
     files = corpus_files(settings.corpus_dir)
-    seen_hash: dict[str, str] = {}
-    plan: list[tuple[str, str, DocMeta | None, Path | None]] = []  # name, doc hash, meta, path to read
+    max_bytes = settings.max_file_mb * 1024 * 1024
+    precheck_failed: dict[str, str] = {}  # name -> reason, for files refused before hashing
+    hashed: list[tuple[str, str, Path]] = []
     for name, path in files:
-        max_bytes = settings.max_file_mb * 1024 * 1024
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.stat().st_size > max_bytes:
-            try:  # the reader rejects these before parsing, with its own wording
-                read_document(path, name, max_bytes)
-            except DocumentError as err:
-                report.outcomes.append(DocOutcome(name, "failed", reason=err.reason))
-                continue
-        doc_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-        if doc_hash in seen_hash:
-            report.outcomes.append(DocOutcome(name, "failed", reason=f"samma innehåll som {seen_hash[doc_hash]}; bara den läses in"))
+        try:
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.stat().st_size > max_bytes:
+                read_document(path, name, max_bytes)  # rejects these with its own wording
+            doc_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        except DocumentError as err:
+            precheck_failed[name] = err.reason
             continue
-        seen_hash[doc_hash] = name
+        except OSError:  # unreadable or vanished: let the reader word it
+            try:
+                read_document(path, name, max_bytes)
+                reason = "filen kunde inte läsas från disken"
+            except DocumentError as err:
+                reason = err.reason
+            precheck_failed[name] = reason
+            continue
+        hashed.append((name, doc_hash, path))
+
+    # The same content under two names is read once. The name already indexed with that
+    # content wins (a new copy must not push the indexed document out), else the first name.
+    owner: dict[str, str] = {}
+    for name, doc_hash, _ in hashed:  # names are sorted
+        if doc_hash not in owner or (_indexed_as(live_docs, name, doc_hash)
+                                     and not _indexed_as(live_docs, owner[doc_hash], doc_hash)):
+            owner[doc_hash] = name
+    plan: list[tuple[str, str, DocMeta | None, Path]] = []  # name, doc hash, meta, path to read
+    for name, doc_hash, path in hashed:
+        if owner[doc_hash] != name:
+            precheck_failed[name] = f"samma innehåll som {owner[doc_hash]}; bara den läses in"
+            continue
         plan.append((name, doc_hash, manifest.get(unicodedata.normalize("NFC", name)), path))
 
     old_records: dict[str, list[tuple[Chunk, str, np.ndarray]]] = {}
@@ -133,26 +220,34 @@ def _run(settings: Settings, embedder: Embedder, client: ClientAPI, progress: Pr
     new_docs: dict[str, DocInfo] = {}
     records: list[tuple[Chunk, str, np.ndarray | None]] = []
     changed = False
+
+    def keep_previous(name: str, reason: str) -> None:
+        """A failed document that was indexed before keeps its previous version."""
+        old = live_docs.get(name)
+        if old and len(old_records.get(name, [])) == old.chunks:
+            reason = reason.rstrip(". ") + ". Den tidigare versionen finns kvar i indexet."
+            new_docs[name] = old
+            records.extend(old_records.get(name, []))
+        report.outcomes.append(DocOutcome(name, "failed", reason=reason))
+
+    for name, reason in sorted(precheck_failed.items()):
+        keep_previous(name, reason)
     for i, (name, doc_hash, meta, path) in enumerate(plan):
         progress(0.05 + 0.25 * i / max(1, len(plan)), f"Läser {name}")
         meta_hash = manifest_fingerprint(meta) if meta else ""
         old = live_docs.get(name)
-        if old and old.doc_hash == doc_hash and old.meta_hash == meta_hash and name in old_records:
+        if (old and not report.rebuilt and old.doc_hash == doc_hash and old.meta_hash == meta_hash
+                and len(old_records.get(name, [])) == old.chunks):
             new_docs[name] = old
-            records.extend(old_records[name])
+            records.extend(old_records.get(name, []))
             report.outcomes.append(DocOutcome(name, "unchanged", old.chunks))
             continue
-        changed = True
         try:
-            assert path is not None
-            pages = read_document(path, name, settings.max_file_mb * 1024 * 1024)
+            pages = read_document(path, name, max_bytes)
         except DocumentError as err:
-            kept = " Den tidigare versionen finns kvar i indexet." if old and name in old_records else ""
-            report.outcomes.append(DocOutcome(name, "failed", reason=err.reason + kept))
-            if kept and old:
-                new_docs[name] = old
-                records.extend(old_records[name])
+            keep_previous(name, err.reason)
             continue
+        changed = True
         title = document_title(meta, pages, name)
         chunks = chunk_pages(
             pages, doc=name, title=title, doc_hash=doc_hash,
@@ -162,7 +257,8 @@ def _run(settings: Settings, embedder: Embedder, client: ClientAPI, progress: Pr
         )
         for chunk in chunks:
             records.append((chunk, embed_hash(embedder.model_id, indexed_text(chunk)), None))
-        status = "added" if not old else ("metadata" if old.doc_hash == doc_hash else "changed")
+        status = "added" if not old else (
+            "metadata" if old.doc_hash == doc_hash and not report.rebuilt else "changed")
         report.outcomes.append(DocOutcome(name, status, len(chunks)))
         new_docs[name] = DocInfo(
             doc=name, title=title, doc_hash=doc_hash, meta_hash=meta_hash,
@@ -178,6 +274,7 @@ def _run(settings: Settings, embedder: Embedder, client: ClientAPI, progress: Pr
         progress(1.0, "Indexet är redan aktuellt.")
         return
 
+    _pause_for_tests("embedding")
     missing = sorted({h for _, h, v in records if v is None and h not in by_embed_hash})
     texts = {h: indexed_text(c) for c, h, v in records if v is None}
     for start in range(0, len(missing), EMBED_BATCH):
@@ -190,6 +287,7 @@ def _run(settings: Settings, embedder: Embedder, client: ClientAPI, progress: Pr
     progress(0.92, "Bygger det nya indexet …")
     name = new_generation_name()
     collection = create_generation(client, name, embedder.model_id)
+    _pause_for_tests("created")
     chunks_out = [c for c, _, _ in records]
     hashes = [h for _, h, _ in records]
     dim = 0
@@ -197,6 +295,7 @@ def _run(settings: Settings, embedder: Embedder, client: ClientAPI, progress: Pr
         matrix = np.vstack([v if v is not None else by_embed_hash[h] for _, h, v in records])
         dim = int(matrix.shape[1])
         add_chunks(collection, chunks_out, matrix, hashes)
+    _pause_for_tests("added")
     state = LiveState(
         generation=name, model_id=embedder.model_id, dim=dim, created=time.time(),
         chunking=chunking, documents=new_docs, previous=live.generation if live else None,
@@ -204,5 +303,6 @@ def _run(settings: Settings, embedder: Embedder, client: ClientAPI, progress: Pr
     switch_live(client, state)
     report.generation = name
     report.switched = True
-    drop_old_generations(client, [name] + ([live.generation] if live else []))
+    _pause_for_tests("switched")
+    _drop_generations(client, settings, [name] + ([live.generation] if live else []))
     progress(1.0, "Klart.")

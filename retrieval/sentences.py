@@ -40,6 +40,10 @@ def _split_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
     """Split off a leading short title line ("Socialnämndens ansvar") from a sentence."""
     out = []
     for s, e in spans:
+        heading = re.match(r"\s*#{1,6} [^\n]*\n", text[s:e])
+        if heading:  # a Markdown heading is never part of a sentence
+            out.append((s, s + heading.end() - 1))
+            s += heading.end()
         m = re.match(r"\s*([^\n.!?:;,]{2,70})\n\s*\n(?=\s*[A-ZÅÄÖ])", text[s:e])
         if m and len(m.group(1).split()) <= 6 and m.group(1).strip()[:1].isupper():
             out.append((s, s + m.end(1)))
