@@ -12,6 +12,7 @@ def main() -> None:
     pages = [
         st.Page(chat_page, title="Fråga", icon="💬", url_path="fraga", default=True),
         st.Page("ui/documents.py", title="Dokument", icon="📁", url_path="dokument"),
+        st.Page("ui/responsibility.py", title="Ansvar", icon="🧭", url_path="ansvar"),
     ]
     st.navigation(pages).run()
 

@@ -25,6 +25,7 @@ from ingest.lock import ingest_lock
 from ingest.manifest import DocMeta, load_manifest, manifest_fingerprint
 from ingest.readers import SUPPORTED_SUFFIXES, read_document
 from ingest.report import DocOutcome, Report, append_history
+from ingest.responsibility import extract_responsibilities
 from ingest.validity import validity_for
 from retrieval.embedders import Embedder, token_counter
 from retrieval.errors import AssistantError, DocumentError
@@ -122,6 +123,16 @@ def _indexed_as(live_docs: dict[str, DocInfo], name: str, doc_hash: str) -> bool
     return info is not None and info.doc_hash == doc_hash
 
 
+def responsibility_rows(pages: list[Page]) -> list[dict[str, object]]:
+    """Who is to do what, per page; offsets are into the page text."""
+    return [
+        {"actor": r.actor, "measure": r.measure, "sentence": r.sentence_display,
+         "page": page.number, "start": r.start, "end": r.end}
+        for page in pages
+        for r in extract_responsibilities(page.text)
+    ]
+
+
 def embed_hash(model_id: str, text: str) -> str:
     return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
 
@@ -163,7 +174,7 @@ def _run(
     settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress, report: Report
 ) -> None:
     manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
-    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v1"
+    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v2"  # v2: responsibilities per document
     live = read_live(client)
     # Another model or chunking: every document is chunked and embedded again.
     report.rebuilt = live is not None and (live.model_id != embedder.model_id or live.chunking != chunking)
@@ -264,6 +275,7 @@ def _run(
             doc=name, title=title, doc_hash=doc_hash, meta_hash=meta_hash,
             pages=max((p.number or 1) for p in pages), chunks=len(chunks),
             ingested_at=time.time(), meta=_doc_meta(meta, title),
+            responsibilities=responsibility_rows(pages),
         )
     for name in sorted(set(live_docs) - set(new_docs)):
         changed = True

@@ -20,6 +20,7 @@ _SUBJECTS = (
     (re.compile(r"\w*strategi(?:n|er|erna)?\b", re.IGNORECASE), "Strategin"),
     (re.compile(r"\w*program(?:met|men)?\b", re.IGNORECASE), "Programmet"),
     (re.compile(r"\w*riktlinje(?:n|r|rna)?\b", re.IGNORECASE), "Riktlinjerna"),
+    (re.compile(r"\w*plan(?:en|er|erna)?\b", re.IGNORECASE), "Planen"),
 )
 
 
@@ -34,6 +35,10 @@ def validity_for(meta: DocMeta | None, title: str) -> Validity:
     """The validity period from the manifest, else from the title, else unknown."""
     if meta is not None and (meta.valid_from or meta.valid_to):
         return Validity(meta.valid_from, meta.valid_to, "sources.toml")
+    if _subject(title) == "Dokumentet":
+        # A year range in a report's title is the period it describes ("nuläget
+        # 2012–2017"), not a period of validity: only governing documents get one.
+        return Validity(None, None, "okänd")
     for match in _RANGE_RE.finditer(title):
         first, second = int(match.group(1)), int(match.group(2))
         if 1900 <= first <= second <= 2100:

@@ -4,6 +4,7 @@ python -m retrieval evaluate EVAL.jsonl [--data DIR] [--k 10] [--json REPORT] [-
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
@@ -12,7 +13,9 @@ from retrieval.embedders import make_embedder
 from retrieval.errors import AssistantError
 from retrieval.search import Searcher
 from retrieval.settings import Settings, load_settings
+from retrieval.querylog import log_question
 from retrieval.store import open_client
+from retrieval.trust import expired
 
 
 def answer_json(answer: Answer) -> dict[str, object]:
@@ -35,6 +38,7 @@ def passage_json(n: int, p: object) -> dict[str, object]:
         "n": n, "doc": c.doc, "title": c.title, "page": c.page, "section": c.section,
         "text": c.text, "score": round(p.score, 6),
         "valid_from": meta.get("valid_from"), "valid_to": meta.get("valid_to"),
+        "expired": expired(meta, dt.date.today()),
     }
 
 
@@ -59,6 +63,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     searcher = Searcher(open_client(settings), make_embedder(settings))
     answer = answer_question(args.question, searcher, Calibration.load(), k=args.k)
+    log_question(settings.data_dir, answer.question, answer.refused, settings.log_questions)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False))
     else:

@@ -6,6 +6,7 @@ Nothing here writes text of its own except the fixed refusal sentence.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from retrieval.model import Passage
 from retrieval.privacy import mask_personal_data, warning_for
 from retrieval.search import Candidate, Mode, Searcher, to_passages
 from retrieval.sentences import display, sentence_spans
+from retrieval.trust import asks_who_is_responsible, find_responsible, prefer_newer, validity_notes
 
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
 CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -58,6 +60,7 @@ class Answer:
     quotes: list[Quote]
     evidence: Evidence
     warnings: list[str] = field(default_factory=list)
+    responsible: tuple[str, ...] = ()  # actors named first, for "who is responsible" questions
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,8 @@ def score_sentences(
         text = cand.chunk.text
         for start, end in sentence_spans(text):
             sentence = text[start:end]
-            if len(sentence.split()) < 4:
-                continue  # headings and fragments are not answers
+            if len(sentence.split()) < 4 or _cut_off(text, start, end):
+                continue  # headings, fragments and sentences cut by the chunk's edge
             rank_prior = 0.15 / (1 + p_index)
             scored.append((_coverage(terms, sentence, lexical) + rank_prior, p_index, start, end))
     scored.sort(key=lambda s: -s[0])
@@ -148,6 +151,27 @@ def _score_by_meaning(
     return sorted(scored, key=lambda x: -x[0])
 
 
+def _cut_off(text: str, start: int, end: int) -> bool:
+    """A sentence the chunk boundary cut: it starts mid-sentence or ends unfinished."""
+    head = text[start:end].lstrip()
+    starts_cut = start == 0 and head[:1].islower()
+    ends_cut = end >= len(text.rstrip()) and not text[:end].rstrip().endswith((".", "!", "?", ":", ")", "»", '"'))
+    return starts_cut or ends_cut
+
+
+def _dedupe(picked: list[tuple[float, int, int, int]], texts: list[str]) -> list[tuple[float, int, int, int]]:
+    """Overlapping chunks repeat sentences: quote each sentence once."""
+    seen: list[str] = []
+    out = []
+    for item, text in zip(picked, texts, strict=True):
+        norm = " ".join(text.split()).lower()
+        if any(norm in other or other in norm for other in seen):
+            continue
+        seen.append(norm)
+        out.append(item)
+    return out
+
+
 def _pick(scored: list[tuple[float, int, int, int]], by_meaning: bool = False) -> list[tuple[float, int, int, int]]:
     """The best sentence and those nearly as good, in reading order."""
     if not scored:
@@ -166,12 +190,13 @@ def answer_question(
     calibration: Calibration,
     k: int = 5,
     mode: Mode = "hybrid",
+    today: dt.date | None = None,
 ) -> Answer:
-    masked = mask_personal_data(question)
+    masked = mask_personal_data(question)  # before anything else happens to the question
     warnings = [w for w in [warning_for(masked.findings)] if w]
     q = masked.text
-    candidates = searcher.search(q, k=max(k, SENTENCE_POOL), mode=mode)
-    gen = searcher.current()
+    gen, candidates = searcher.search_generation(q, k=max(k, SENTENCE_POOL), mode=mode)
+    candidates, newer_notes = prefer_newer(candidates, gen.state)
     passages = to_passages(candidates[:k], gen.state)
     terms = analyze(q)
     scored = score_sentences(q, candidates, gen.lexical)
@@ -188,9 +213,26 @@ def answer_question(
         return Answer(q, REFUSAL, True, passages, [], evidence, warnings)
     if evidence.english:
         scored = _score_by_meaning(q, candidates, searcher)
+    picked = _pick(sorted(_dedupe(scored, [candidates[p].chunk.text[s:e] for _, p, s, e in scored]),
+                          key=lambda x: -x[0]), evidence.english)
+    responsible = find_responsible(q, candidates, gen.state) if asks_who_is_responsible(q) else None
+    lead = ""
+    if responsible is not None:
+        r = responsible
+        picked = [(r.score, r.passage, r.start, r.end)] + [
+            s for s in picked if not (s[1] == r.passage and s[2] < r.end and r.start < s[3])
+        ][: MAX_QUOTES - 1]
+        lead = f"Ansvarig enligt dokumenten: {', '.join(r.actors)}. "
     quotes = [
         Quote(p + 1, display(candidates[p].chunk.text[s:e]), candidates[p].chunk.id, s, e, score)
-        for score, p, s, e in _pick(scored, evidence.english)
+        for score, p, s, e in picked
     ]
-    text = " ".join(f"{quote.text} [{quote.n}]" for quote in quotes)
-    return Answer(q, text, False, passages, quotes, evidence, warnings)
+    text = lead + " ".join(f"{quote.text} [{quote.n}]" for quote in quotes)
+    cited = [candidates[quote.n - 1].chunk.doc for quote in quotes]
+    notes = validity_notes(cited, gen.state, today or dt.date.today())
+    for doc in dict.fromkeys(cited):
+        for note in (notes.get(doc), newer_notes.get(doc)):
+            if note and note not in warnings:
+                warnings.append(note)
+    actors = responsible.actors if responsible else ()
+    return Answer(q, text, False, passages, quotes, evidence, warnings, actors)

@@ -84,13 +84,19 @@ class Searcher:
 
     def search(self, question: str, k: int, mode: Mode = "hybrid",
                query_vector: np.ndarray | None = None) -> list[Candidate]:
+        return self.search_generation(question, k, mode, query_vector)[1]
+
+    def search_generation(
+        self, question: str, k: int, mode: Mode = "hybrid", query_vector: np.ndarray | None = None
+    ) -> tuple[LoadedGeneration, list[Candidate]]:
+        """The candidates and the generation they came from (one generation, always)."""
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         pool = max(self.pool, k)
         for attempt in (1, 2):
             gen = self.current()
             if not gen.chunks:
-                return []
+                return gen, []
             if mode not in ("hybrid", "dense"):
                 break
             if query_vector is None:
@@ -122,7 +128,7 @@ class Searcher:
         if mode == "hybrid" and is_english(question):
             weights["bm25"] = 0.0  # Swedish stems do not match English words: dense alone
         fused = reciprocal_rank_fusion(rankings, weights)
-        return [
+        return gen, [
             Candidate(gen.chunks[gen.by_id[ident]], score, dense.get(ident), lexical.get(ident))
             for ident, score in fused[:k]
             if ident in gen.by_id

@@ -6,30 +6,45 @@ record in one call: that is the atomic switch. Readers look up `live` before eac
 query; a reader that opens a generation by name sees all of it (Chroma does not show
 a long-running reader vectors added to a collection it already has open, so a
 generation is never written to after it goes live).
+
+With a Chroma server (ASSISTANT_CHROMA_URL) everything a reader needs lives on the
+server, so any number of app instances follow the same `live` record. A server that
+stops answering is a StoreUnavailableError; an ingest also takes a lease record in the
+meta collection (`ingest_lease`), because the flock of `ingest/lock.py` only covers
+one machine's data folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
-from retrieval.errors import ConfigError, StoreUnavailableError
+from retrieval.errors import ConfigError, IngestBusyError, StoreUnavailableError
 from retrieval.model import Chunk
 from retrieval.settings import Settings
 
 META = "assistant_meta"
 PREFIX = "chunks_"
 LIVE_ID = "live"
+LEASE_ID = "ingest_lease"
+LEASE_TTL = 120.0  # seconds a lease lasts unless renewed; a killed ingest blocks others this long
+_UNIT: list[Sequence[float] | Sequence[int]] = [[1.0]]  # meta records carry a 1-d dummy vector
 PAGE_SIZE = 5000
 
 
@@ -46,6 +61,8 @@ class DocInfo:
     ingested_at: float
     status: str = "ok"
     meta: dict[str, Any] = field(default_factory=dict)
+    # statements of responsibility: {"actor", "measure", "sentence", "page", "start", "end"}
+    responsibilities: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,19 +106,108 @@ def open_client(settings: Settings) -> ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Server mode: a Chroma server that went away is a StoreUnavailableError, not a traceback."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise StoreUnavailableError(str(exc)) from exc
+
+
 def _meta(client: ClientAPI) -> Collection:
     return client.get_or_create_collection(META, embedding_function=None)
 
 
 def read_live(client: ClientAPI) -> LiveState | None:
-    got = _meta(client).get(ids=[LIVE_ID], include=["documents"])
+    with _reachable():
+        got = _meta(client).get(ids=[LIVE_ID], include=["documents"])
     docs = got.get("documents") or []
     return LiveState.from_json(docs[0]) if docs and docs[0] else None
 
 
 def switch_live(client: ClientAPI, state: LiveState) -> None:
     """The atomic step: one upsert of one record."""
-    _meta(client).upsert(ids=[LIVE_ID], documents=[state.to_json()], embeddings=[[1.0]])
+    with _reachable():
+        _meta(client).upsert(ids=[LIVE_ID], documents=[state.to_json()], embeddings=_UNIT)
+
+
+@dataclass(frozen=True)
+class Lease:
+    holder: str
+    expires: float
+
+
+def read_lease(client: ClientAPI) -> Lease | None:
+    with _reachable():
+        got = _meta(client).get(ids=[LEASE_ID], include=["documents"])
+    docs = got.get("documents") or []
+    if not docs or not docs[0]:
+        return None
+    data = json.loads(docs[0])
+    return Lease(str(data["holder"]), float(data["expires"]))
+
+
+def _write_lease(client: ClientAPI, lease: Lease) -> None:
+    with _reachable():
+        _meta(client).upsert(ids=[LEASE_ID], documents=[json.dumps(asdict(lease))], embeddings=_UNIT)
+
+
+def acquire_lease(client: ClientAPI, holder: str, ttl: float = LEASE_TTL, settle: float = 0.2) -> Lease:
+    """Best effort (Chroma has no compare-and-set): refuse while another holder's lease
+    is unexpired, write ours, wait `settle`, and read back that the last writer is us."""
+    current = read_lease(client)
+    if current is not None and current.holder != holder and current.expires > time.time():
+        raise IngestBusyError(f"ingest lease held by {current.holder}")
+    lease = Lease(holder, time.time() + ttl)
+    _write_lease(client, lease)
+    time.sleep(settle)
+    back = read_lease(client)
+    if back is None or back.holder != holder:
+        raise IngestBusyError(f"ingest lease taken by {back.holder if back else 'someone'}")
+    return lease
+
+
+def release_lease(client: ClientAPI, holder: str) -> None:
+    """Delete the lease if it is still ours."""
+    current = read_lease(client)
+    if current is not None and current.holder == holder:
+        with _reachable():
+            _meta(client).delete(ids=[LEASE_ID])
+
+
+@contextmanager
+def ingest_lease(settings: Settings, client: ClientAPI, ttl: float = LEASE_TTL) -> Iterator[None]:
+    """One ingest per Chroma server (server mode only; the embedded store has the flock).
+    A daemon thread renews the lease every ttl/3 while the ingest runs."""
+    if not settings.chroma_url:
+        yield
+        return
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    acquire_lease(client, holder, ttl)
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl / 3):
+            try:
+                current = read_lease(client)
+                if current is None or current.holder != holder:
+                    return  # expired and taken over: nothing left to renew
+                _write_lease(client, Lease(holder, time.time() + ttl))
+            except Exception:  # noqa: BLE001 - best effort; the next round tries again
+                continue
+
+    thread = threading.Thread(target=renew, name="ingest-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        try:
+            release_lease(client, holder)
+        except StoreUnavailableError:
+            pass  # the lease expires by itself
 
 
 def new_generation_name() -> str:
@@ -116,7 +222,8 @@ def create_generation(client: ClientAPI, name: str, model_id: str) -> Collection
 
 
 def open_generation(client: ClientAPI, name: str) -> Collection:
-    return client.get_collection(name, embedding_function=None)
+    with _reachable():
+        return client.get_collection(name, embedding_function=None)
 
 
 def chunk_metadata(chunk: Chunk, embed_hash: str) -> dict[str, str | int]:

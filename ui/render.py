@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import time
 from collections.abc import Sequence
@@ -9,6 +10,7 @@ from typing import Any
 
 from retrieval.answer import Answer
 from retrieval.sentences import display
+from retrieval.trust import expired
 
 
 def highlight_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -48,12 +50,14 @@ def answer_record(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question, "text": answer.text, "refused": answer.refused,
         "quotes": [{"n": q.n, "text": q.text} for q in answer.quotes],
-        "sources": sources, "warnings": list(answer.warnings),
+        "sources": sources, "warnings": list(answer.warnings), "responsible": list(answer.responsible),
     }
 
 
 def validity_label(meta: dict[str, object]) -> str:
     start, end = meta.get("valid_from"), meta.get("valid_to")
+    if expired(meta, dt.date.today()):
+        return f"gällde {start}–{end}, har upphört" if start else f"gällde till {end}, har upphört"
     if start and end:
         return f"gäller {start}–{end}"
     if start:

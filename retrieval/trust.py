@@ -1,0 +1,108 @@
+"""What makes an answer trustworthy for staff: who is responsible, and whether the
+cited documents still apply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.validity import Validity, is_expired, validity_note
+from retrieval.lexical import analyze
+from retrieval.search import Candidate
+from retrieval.store import LiveState
+
+_WHO = re.compile(
+    r"^\s*(vem|vilka|vilken|vilket|vad heter den (nämnd|myndighet))\b.*"
+    r"\b(ansvar\w*|ska\b|uppdrag\w*|leder|samordna\w*|genomför\w*|följer upp|följa upp|utveckla\w*|"
+    r"ta fram|sprida|spreds?|utser|utse)"
+    r"|^\s*who\b.*\b(responsible|in charge|task\w*|assign\w*)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Responsible:
+    actors: tuple[str, ...]
+    passage: int  # index into the candidates
+    start: int  # offsets into the passage text
+    end: int
+    sentence: str
+    score: float
+
+
+def asks_who_is_responsible(question: str) -> bool:
+    return bool(_WHO.search(question))
+
+
+def find_responsible(question: str, candidates: Sequence[Candidate], state: LiveState) -> Responsible | None:
+    """The statement of responsibility in the top passages that best matches the question."""
+    terms = set(analyze(question))
+    best: Responsible | None = None
+    for index, cand in enumerate(candidates[:3]):
+        chunk = cand.chunk
+        info = state.documents.get(chunk.doc)
+        if info is None:
+            continue
+        by_sentence: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        for row in info.responsibilities:
+            if row["page"] == chunk.page and chunk.start <= row["start"] and row["end"] <= chunk.end:
+                by_sentence.setdefault((row["start"], row["end"]), []).append(row)
+        for (start, end), rows in by_sentence.items():
+            words = set(analyze(rows[0]["sentence"] + " " + " ".join(r["measure"] for r in rows)))
+            overlap = len(terms & words) / len(terms) if terms else 0.0
+            score = overlap - 0.1 * index
+            if overlap >= 0.34 and (best is None or score > best.score):
+                actors = tuple(dict.fromkeys(r["actor"] for r in rows))
+                best = Responsible(actors, index, start - chunk.start, end - chunk.start, rows[0]["sentence"], score)
+    return best
+
+
+def validity_of(meta: dict[str, object]) -> Validity:
+    return Validity(
+        str(meta["valid_from"]) if meta.get("valid_from") else None,
+        str(meta["valid_to"]) if meta.get("valid_to") else None,
+        str(meta.get("validity_source") or "okänd"),
+    )
+
+
+def expired(meta: dict[str, object], today: dt.date) -> bool:
+    return is_expired(validity_of(meta), today)
+
+
+def validity_notes(docs: Sequence[str], state: LiveState, today: dt.date) -> dict[str, str]:
+    """doc -> "Strategin gällde 2018–2022." for each cited document whose period ended."""
+    notes = {}
+    for doc in dict.fromkeys(docs):
+        info = state.documents.get(doc)
+        if info is None:
+            continue
+        note = validity_note(info.title, validity_of(info.meta), today)
+        if note:
+            notes[doc] = note
+    return notes
+
+
+def prefer_newer(candidates: list[Candidate], state: LiveState) -> tuple[list[Candidate], dict[str, str]]:
+    """Move passages of a replaced document after those of its replacement, and name the
+    newer document: doc -> "Det finns ett nyare dokument: …"."""
+    replaced: dict[str, str] = {}
+    for cand in candidates:
+        info = state.documents.get(cand.chunk.doc)
+        newer = str(info.meta.get("replaced_by") or "") if info else ""
+        if newer and newer in state.documents and newer != cand.chunk.doc:
+            replaced[cand.chunk.doc] = newer
+    if not replaced:
+        return candidates, {}
+    present = {c.chunk.doc for c in candidates}
+    ordered = sorted(
+        candidates,
+        key=lambda c: candidates.index(c) + (len(candidates) if replaced.get(c.chunk.doc) in present else 0),
+    )
+    notes = {
+        old: f"Det finns ett nyare dokument: {state.documents[new].title}."
+        for old, new in replaced.items()
+    }
+    return ordered, notes
