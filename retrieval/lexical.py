@@ -36,12 +36,57 @@ def analyze(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
 
 
+class Decompounder:
+    """Splits Swedish compounds into parts that occur as words in the corpus
+    ("socialnämnden" -> "social", "nämnden"; "brobyggarverksamhet" -> "brobyggar",
+    "verksamhet"), so a question may use the parts or the whole."""
+
+    def __init__(self, texts: Sequence[str], min_part: int = 4) -> None:
+        counts: dict[str, int] = {}  # stems of the corpus's words
+        for text in texts:
+            for w in _WORD.findall(text.lower()):
+                if len(w) >= min_part and not w.isdigit() and w not in STOPWORDS:
+                    stem = _stem(w)
+                    counts[stem] = counts.get(stem, 0) + 1
+        self._words = counts
+        self._min = min_part
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def parts(self, word: str) -> tuple[str, ...]:
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        best: tuple[int, tuple[str, ...]] = (0, ())
+        for i in range(self._min, len(word) - self._min + 1):
+            left, right = _stem(word[:i]), _stem(word[i:])
+            if left not in self._words and word[i - 1] == "s" and _stem(word[: i - 1]) in self._words:
+                left = _stem(word[: i - 1])  # the linking s: "stadsdel" -> "stad" + "del"
+            if left in self._words and right in self._words and len(left) >= 3 and len(right) >= 3:
+                score = min(self._words[left], self._words[right])
+                if score > best[0]:
+                    best = (score, (left, right))
+        self._cache[word] = best[1]
+        return best[1]
+
+    def analyze(self, text: str) -> list[str]:
+        out = []
+        for w in _WORD.findall(text.lower()):
+            if w in STOPWORDS or len(w) < 2:
+                continue
+            out.append(_stem(w))
+            if len(w) >= 2 * self._min:
+                out.extend(self.parts(w))
+        return out
+
+
 class LexicalIndex:
     """A BM25 index over a fixed list of texts; rows are positions in that list."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], compounds: bool = True) -> None:
         self._bm25 = bm25s.BM25()
-        tokens = [analyze(t) or ["\u2205"] for t in texts]
+        self._decompounder = Decompounder(texts) if compounds else None
+        self._analyze = self._decompounder.analyze if self._decompounder else analyze
+        tokens = [self._analyze(t) or ["\u2205"] for t in texts]
         self.size = len(texts)
         if self.size:
             self._bm25.index(tokens, show_progress=False)
@@ -57,7 +102,7 @@ class LexicalIndex:
         return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        ids = [self._vocab[t] for t in analyze(query) if t in self._vocab]
+        ids = [self._vocab[t] for t in self._analyze(query) if t in self._vocab]
         if not ids or not self.size:
             return []
         scores = self._bm25.get_scores_from_ids(ids)
