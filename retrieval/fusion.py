@@ -19,3 +19,22 @@ def reciprocal_rank_fusion(
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     order = {item: i for i, item in enumerate(scores)}
     return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+
+
+def _min_max(scores: Mapping[str, float]) -> dict[str, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    span = hi - lo
+    return {k: (v - lo) / span if span > 0 else 1.0 for k, v in scores.items()}
+
+
+def convex_fusion(dense: Mapping[str, float], lexical: Mapping[str, float], alpha: float) -> list[tuple[str, float]]:
+    """alpha * dense + (1 - alpha) * BM25, each min-max normalised over its own hits;
+    an item one retriever did not return scores 0 there. Ties keep first-seen order."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError("alpha must be between 0 and 1")
+    d, b = _min_max(dense), _min_max(lexical)
+    order = {item: i for i, item in enumerate(list(dense) + [k for k in lexical if k not in dense])}
+    scored = {k: alpha * d.get(k, 0.0) + (1 - alpha) * b.get(k, 0.0) for k in order}
+    return sorted(scored.items(), key=lambda kv: (-kv[1], order[kv[0]]))

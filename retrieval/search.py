@@ -15,14 +15,15 @@ from chromadb.errors import NotFoundError
 from ingest.chunking import indexed_text
 from retrieval.embedders import Embedder
 from retrieval.errors import IndexMissingError, ModelMismatchError
-from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.fusion import convex_fusion, reciprocal_rank_fusion
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
 from retrieval.model import Chunk, Passage
 from retrieval.store import LiveState, iter_records, open_generation, read_live
 
-Mode = Literal["hybrid", "dense", "bm25"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")
+ALPHA = 0.5  # weight of the dense scores in the convex fusion (bench/README.md)
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,12 @@ class Searcher:
     """Follows the live generation; safe to share between threads."""
 
     def __init__(self, client: ClientAPI, embedder: Embedder, pool: int = 30,
-                 weights: dict[str, float] | None = None) -> None:
+                 weights: dict[str, float] | None = None, alpha: float = ALPHA) -> None:
         self.client = client
         self.embedder = embedder
         self.pool = pool
         self.weights = weights or {"dense": 1.0, "bm25": 1.0}
+        self.alpha = alpha
         self._lock = threading.Lock()
         self._loaded: LoadedGeneration | None = None
 
@@ -97,7 +99,7 @@ class Searcher:
             gen = self.current()
             if not gen.chunks:
                 return gen, []
-            if mode not in ("hybrid", "dense"):
+            if mode == "bm25":
                 break
             if query_vector is None:
                 query_vector = self.embed_query(question)
@@ -117,17 +119,22 @@ class Searcher:
                 continue
             dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
             break
-        if mode in ("hybrid", "bm25"):
+        if mode != "dense":
             lexical = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool)}
         rankings: dict[str, Sequence[str]] = {}
         if dense:
             rankings["dense"] = list(dense)
         if lexical:
             rankings["bm25"] = list(lexical)
-        weights = dict(self.weights)
-        if mode == "hybrid" and is_english(question):
-            weights["bm25"] = 0.0  # Swedish stems do not match English words: dense alone
-        fused = reciprocal_rank_fusion(rankings, weights)
+        english = mode.startswith("hybrid") and is_english(question)
+        if mode == "hybrid":
+            # Swedish stems do not match English words: dense alone for English questions
+            fused = convex_fusion(dense, {} if english else lexical, 1.0 if english else self.alpha)
+        else:
+            weights = dict(self.weights)
+            if english:
+                weights["bm25"] = 0.0
+            fused = reciprocal_rank_fusion(rankings, weights)
         return gen, [
             Candidate(gen.chunks[gen.by_id[ident]], score, dense.get(ident), lexical.get(ident))
             for ident, score in fused[:k]

@@ -19,3 +19,16 @@ def test_rrf_weights_and_ties() -> None:
 def test_rrf_rejects_bad_k() -> None:
     with pytest.raises(ValueError, match="k must be at least 1"):
         reciprocal_rank_fusion({"x": ["a"]}, k=0)
+
+
+def test_convex_fusion_normalises_each_retriever() -> None:
+    from retrieval.fusion import convex_fusion
+
+    fused = convex_fusion({"a": 0.9, "b": 0.8, "c": 0.7}, {"c": 12.0, "d": 2.0}, alpha=0.5)
+    scores = dict(fused)
+    assert scores["a"] == pytest.approx(0.5) and scores["c"] == pytest.approx(0.5)
+    assert scores["d"] == pytest.approx(0.0) and scores["b"] == pytest.approx(0.25)
+    assert [k for k, _ in fused][:2] == ["a", "c"], "ties keep first-seen order"
+    assert [k for k, _ in convex_fusion({"a": 0.9, "b": 0.8}, {"b": 5.0}, alpha=1.0)] == ["a", "b"]
+    with pytest.raises(ValueError, match="alpha must be between 0 and 1"):
+        convex_fusion({}, {}, alpha=1.5)
