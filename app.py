@@ -9,10 +9,16 @@ from ui.chat import chat_page
 
 def main() -> None:
     st.set_page_config(page_title="Dokumentassistenten", page_icon="📄", layout="wide")
+    # The page is Swedish (screen readers pick their voice from lang), and captions get
+    # a readable contrast (Streamlit's default caption grey measures 3.8:1).
+    st.html("<script>document.documentElement.lang = 'sv';</script>"
+            "<style>[data-testid='stCaptionContainer'] { opacity: 0.8; }</style>",
+            unsafe_allow_javascript=True)
     pages = [
         st.Page(chat_page, title="Fråga", icon="💬", url_path="fraga", default=True),
         st.Page("ui/documents.py", title="Dokument", icon="📁", url_path="dokument"),
         st.Page("ui/responsibility.py", title="Ansvar", icon="🧭", url_path="ansvar"),
+        st.Page("ui/evaluation.py", title="Utvärdering", icon="📊", url_path="utvardering"),
     ]
     st.navigation(pages).run()
 

@@ -37,6 +37,7 @@ from retrieval.store import (
     add_chunks,
     create_generation,
     drop_old_generations,
+    ingest_lease,
     iter_records,
     new_generation_name,
     open_generation,
@@ -155,7 +156,7 @@ def run_ingest(
     """Raises ManifestError (nothing changed), IngestBusyError; failures of single
     documents are in the report. Every run that got the lock is kept in the history,
     also one that stopped on an error."""
-    with ingest_lock(settings.data_dir):
+    with ingest_lock(settings.data_dir), ingest_lease(settings, client):
         report = Report(started=time.time())
         try:
             _run(settings, embedder, client, progress, report)

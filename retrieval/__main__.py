@@ -11,9 +11,9 @@ import sys
 from retrieval.answer import Answer, Calibration, answer_question
 from retrieval.embedders import make_embedder
 from retrieval.errors import AssistantError
+from retrieval.querylog import log_question
 from retrieval.search import Searcher
 from retrieval.settings import Settings, load_settings
-from retrieval.querylog import log_question
 from retrieval.store import open_client
 from retrieval.trust import expired
 
@@ -75,7 +75,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from retrieval.evalset import EvalSetError, check_phrases, load_eval_set
-    from retrieval.evaluate import failures, format_table, parse_configs, run_eval
+    from retrieval.evaluate import failures, format_table, parse_configs, report_json, run_eval
 
     settings = _settings(args)
     try:
@@ -110,9 +110,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             top = row["passages"][0]["doc"] if row["passages"] else "–"
             print(f"  {row['id']}: {row['question'][:70]} – {why} (överst: {top})")
     if args.json:
-        report = {"summary": runs[0].summary_json(), "questions": runs[0].questions}
-        if len(runs) > 1:
-            report["compare"] = {r.config: {"summary": r.summary_json(), "questions": r.questions} for r in runs}
+        report = report_json(runs)
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"Rapporten skrevs till {args.json}", file=sys.stderr)
     return 0

@@ -66,6 +66,15 @@ def run_eval(
     return EvalRun(config, k, summary, rows)
 
 
+def report_json(runs: Sequence[EvalRun]) -> dict[str, Any]:
+    """The report `evaluate --json` writes and the page offers: every figure can be
+    recomputed from it."""
+    report: dict[str, Any] = {"summary": runs[0].summary_json(), "questions": runs[0].questions}
+    if len(runs) > 1:
+        report["compare"] = {r.config: {"summary": r.summary_json(), "questions": r.questions} for r in runs}
+    return report
+
+
 def _fmt(value: float | None) -> str:
     return "   –  " if value is None else f"{value:6.3f}"
 

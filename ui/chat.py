@@ -8,7 +8,9 @@ import streamlit as st
 
 from retrieval.answer import answer_question
 from retrieval.errors import AssistantError
+from retrieval.querylog import log_question
 from retrieval.store import LiveState
+from ui.feedback import drafts_panel, feedback_buttons
 from ui.render import answer_record, when
 from ui.resources import ensure_index, resources
 
@@ -37,6 +39,7 @@ def show_answer(record: dict[str, Any]) -> None:
             st.caption("Närmaste dokument:")
             for s in record["sources"][:3]:
                 st.caption(f"• {s['title']}" + (f" ({s['where']})" if s["where"] else ""))
+        feedback_buttons(record)
         return
     st.markdown(record["text"].replace("$", "\\$"))
     st.caption("Källor")
@@ -47,6 +50,7 @@ def show_answer(record: dict[str, Any]) -> None:
         with st.expander(label, expanded=False):
             st.markdown(f"<div lang='sv'>{s['html']}</div>", unsafe_allow_html=True)
             st.caption(f"Fil: {s['doc']}")
+    feedback_buttons(record)
 
 
 def chat_page() -> None:
@@ -70,6 +74,7 @@ def chat_page() -> None:
                 st.markdown(message["content"])
             else:
                 show_answer(message["answer"])
+    drafts_panel(messages)
     question = st.chat_input("Skriv din fråga här …")
     if not question:
         return
@@ -80,6 +85,7 @@ def chat_page() -> None:
         st.error(err.swedish_message())
         return
     record = answer_record(answer)
+    log_question(res.settings.data_dir, answer.question, answer.refused, res.settings.log_questions)
     # The history keeps the masked question only.
     messages.append({"role": "user", "content": answer.question})
     messages.append({"role": "assistant", "answer": record})

@@ -43,6 +43,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         spans = [(q.start, q.end) for q in answer.quotes if q.n == n]
         sources.append({
             "n": n, "doc": c.doc, "title": c.title, "where": where(c.page, c.page_label, c.section),
+            "page": c.page, "page_label": c.page_label, "section": c.section,
             "html": highlight_html(c.text, spans), "quoted": bool(spans),
             "preview": display(c.text)[:160],
             "validity": validity_label(p.doc_meta),
