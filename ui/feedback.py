@@ -1,0 +1,231 @@
+"""Thumbs up/down on the chat's answers, and draft evaluation lines from thumbs-down.
+
+A thumbs-down can be exported as a draft line of an evaluation set (the format of
+retrieval/evalset.py) for testers to complete:
+
+    {"id": "utkast-<hash>", "question": <masked question>, "relevant": [], "type": "utkast",
+     "shown": [{"doc", "title", "page", "section", "contains"}], "note": NOTE}
+
+Only the question (masked again here, defensively) and the passages shown go into a
+draft; nothing else the user typed. `shown` and `note` are not fields of the evaluation
+format: a tester fills in `relevant`, sets `type` and removes both before the line is used.
+
+The first part of this module is plain functions (tested in tests/test_feedback.py);
+the last part is the Streamlit widgets the chat uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from retrieval.privacy import mask_personal_data
+
+DRAFT_TYPE = "utkast"
+NOTE = "Fyll i relevant: välj doc och en fras ur rätt passage"
+CONTAINS_WORDS = 8
+FEEDBACK_FILE = "feedback.jsonl"
+THUMBS_DOWN = 0  # st.feedback("thumbs") gives 0 for down, 1 for up
+REFUSAL_SHOWN = 3  # the chat lists this many nearest documents under a refusal (ui/chat.py)
+
+_KEY_PREFIX = "feedback_"  # + the answer's feedback id: the st.feedback widget
+_DRAFTS_KEY = "feedback_drafts"  # the session's thumbs-down drafts (list of dicts), for tests and reuse
+_SAVED_KEY = "feedback_saved"  # ids of drafts already appended to the feedback file
+_WHERE_PAGE = re.compile(r"^s\. (?P<page>.+?)(?=, avsnitt ”|$)")
+_WHERE_SECTION = re.compile(r"avsnitt ”(?P<section>.*)”$")
+_TAG = re.compile(r"<[^>]+>")
+
+
+# --- Plain functions ----------------------------------------------------------------
+
+
+def mask(text: str) -> str:
+    """The text with personal data replaced by placeholders (retrieval.privacy)."""
+    return mask_personal_data(text).text
+
+
+def first_words(text: str, n: int = CONTAINS_WORDS) -> str:
+    """The first `n` words of `text`, whitespace made single."""
+    return " ".join(text.split()[:n])
+
+
+def passage_text(source: Mapping[str, Any]) -> str:
+    """The whole passage of a source of ui.render.answer_record: its highlighted HTML
+    without the markup (lossless), else the preview."""
+    raw = source.get("html")
+    if isinstance(raw, str) and raw:
+        return html.unescape(_TAG.sub("", raw.replace("<br>", "\n")))
+    return str(source.get("preview") or "")
+
+
+def page_and_section(source: Mapping[str, Any]) -> tuple[int | str | None, str | None]:
+    """A source's page and section: the fields when the record has them, else parsed
+    from its "where" text ("s. 5, avsnitt ”Bakgrund”")."""
+    if "page" in source or "section" in source:
+        return source.get("page"), source.get("section")
+    where = str(source.get("where") or "")
+    page: int | str | None = None
+    section: str | None = None
+    if m := _WHERE_PAGE.search(where):
+        label = m.group("page").strip()
+        page = int(label) if label.isdigit() else label
+    if m := _WHERE_SECTION.search(where):
+        section = m.group("section")
+    return page, section
+
+
+def draft_id(question: str, shown: Sequence[Mapping[str, Any]]) -> str:
+    """A short, stable id from the masked question and the passages shown."""
+    key = json.dumps([question, [[s.get("doc"), s.get("contains")] for s in shown]], ensure_ascii=False)
+    return f"{DRAFT_TYPE}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:10]}"
+
+
+def draft_line(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A draft evaluation line from an answer record (ui.render.answer_record)."""
+    question = mask(str(record.get("question") or ""))
+    sources = list(record.get("sources") or [])
+    if record.get("refused"):
+        sources = sources[:REFUSAL_SHOWN]
+    shown = []
+    for source in sources:
+        page, section = page_and_section(source)
+        shown.append({
+            "doc": str(source.get("doc") or ""),
+            "title": str(source.get("title") or ""),
+            "page": page,
+            "section": section,
+            # Document text, not typed by the user; masked all the same.
+            "contains": mask(first_words(passage_text(source))),
+        })
+    return {"id": draft_id(question, shown), "question": question, "relevant": [], "type": DRAFT_TYPE,
+            "shown": shown, "note": NOTE}
+
+
+def sanitised(draft: Mapping[str, Any]) -> dict[str, Any]:
+    """A draft with only its known fields and the question masked (again)."""
+    shown = [
+        {"doc": s.get("doc"), "title": s.get("title"), "page": s.get("page"), "section": s.get("section"),
+         "contains": mask(str(s.get("contains") or ""))}
+        for s in draft.get("shown") or []
+    ]
+    return {"id": str(draft.get("id") or ""), "question": mask(str(draft.get("question") or "")),
+            "relevant": [], "type": DRAFT_TYPE, "shown": shown, "note": NOTE}
+
+
+def unique(drafts: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Drafts with the first of each id kept (an id is a hash of the content)."""
+    seen: set[str] = set()
+    out = []
+    for draft in drafts:
+        if draft["id"] not in seen:
+            seen.add(draft["id"])
+            out.append(dict(draft))
+    return out
+
+
+def to_jsonl(drafts: Iterable[Mapping[str, Any]]) -> str:
+    """JSON Lines, one sanitised draft a line."""
+    return "".join(json.dumps(sanitised(d), ensure_ascii=False) + "\n" for d in drafts)
+
+
+def append_drafts(path: Path, drafts: Iterable[Mapping[str, Any]]) -> int:
+    """Append the drafts (sanitised) whose ids are not in the file yet; returns how many
+    were written. Creates the file and its folder."""
+    existing: set[str] = set()
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                existing.add(str(json.loads(line).get("id")))
+            except (json.JSONDecodeError, AttributeError):
+                continue
+    new = [d for d in unique(drafts) if d["id"] not in existing]
+    if not new:
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = to_jsonl(new).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, data)  # one write: lines of concurrent sessions do not interleave
+    finally:
+        os.close(fd)
+    return len(new)
+
+
+def drafts_of(messages: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Drafts for the assistant messages whose feedback (in `values`, by widget key) is
+    thumbs-down, in chat order."""
+    drafts = []
+    for message in messages:
+        record = message.get("answer")
+        if message.get("role") != "assistant" or not isinstance(record, Mapping):
+            continue
+        ident = record.get("feedback_id")
+        if ident and values.get(_KEY_PREFIX + str(ident)) == THUMBS_DOWN:
+            drafts.append(draft_line(record))
+    return unique(drafts)
+
+
+# --- Streamlit widgets ----------------------------------------------------------------
+
+
+def _on_feedback(key: str, record: dict[str, Any], data_dir: str | None) -> None:
+    if data_dir is None or st.session_state.get(key) != THUMBS_DOWN:
+        return
+    draft = draft_line(record)
+    saved: set[str] = st.session_state.setdefault(_SAVED_KEY, set())
+    if draft["id"] in saved:
+        return
+    try:
+        append_drafts(Path(data_dir) / FEEDBACK_FILE, [draft])
+    except OSError:
+        return  # the session's download still has it
+    saved.add(draft["id"])
+
+
+def _feedback_dir() -> Path | None:
+    """Where thumbs-down drafts are kept: the data folder, but only when question logging
+    is enabled (ASSISTANT_LOG_QUESTIONS=1); otherwise question text is never stored."""
+    from ui.resources import resources
+
+    try:
+        settings = resources().settings
+    except Exception:  # the chat reports resource errors itself
+        return None
+    return settings.data_dir if settings.log_questions else None
+
+
+def feedback_buttons(record: dict[str, Any], data_dir: Path | None = None) -> None:
+    """Thumbs up/down under an answer. A thumbs-down is also appended (masked) to
+    data_dir/feedback.jsonl: `data_dir` if given, else the data folder when question
+    logging is enabled."""
+    data_dir = data_dir or _feedback_dir()
+    ident = record.setdefault("feedback_id", uuid.uuid4().hex[:12])  # stable across reruns
+    key = _KEY_PREFIX + ident
+    st.feedback("thumbs", key=key, on_change=_on_feedback,
+                args=(key, record, os.fspath(data_dir) if data_dir else None))
+
+
+def drafts_panel(messages: Sequence[Mapping[str, Any]]) -> None:
+    """In the sidebar: download of the session's thumbs-down drafts (JSON Lines)."""
+    drafts = drafts_of(messages, st.session_state.to_dict())
+    st.session_state[_DRAFTS_KEY] = drafts
+    if not drafts:
+        return
+    with st.sidebar:
+        st.subheader("Återkoppling")
+        st.download_button(
+            f"Ladda ner utkast till utvärderingen ({len(drafts)})", data=to_jsonl(drafts),
+            file_name="utkast-utvardering.jsonl", mime="application/jsonl", on_click="ignore",
+            key="feedback_download",
+            help="Frågorna du gav tummen ned, maskerade, med passagerna som visades. Fyll i "
+                 "”relevant” och ”type” och ta bort ”shown” och ”note” innan raden används.",
+        )
