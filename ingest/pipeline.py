@@ -108,13 +108,21 @@ def corpus_files(corpus_dir: Path) -> list[tuple[str, Path]]:
 
 
 def document_title(meta: DocMeta | None, pages: list[Page], name: str) -> str:
+    """The manifest's title, else the first heading (a Markdown `#` line, or the first
+    line of a PDF or text file when it reads as a title), else the file name."""
     if meta and meta.title:
         return meta.title
+    markdown = name.lower().endswith((".md", ".markdown"))
     for page in pages[:1]:
-        for line in page.text.splitlines()[:15]:
-            m = re.match(r"^\s{0,3}#{1,3}\s+(.+?)\s*#*$", line)
+        lines = [line.strip() for line in page.text.splitlines() if line.strip()]
+        for line in lines[:15]:
+            m = re.match(r"^#{1,3}\s+(.+?)\s*#*$", line)
             if m:
                 return m.group(1).strip()
+        if lines and not markdown:
+            first = lines[0]
+            if len(first) <= 120 and len(first.split()) <= 15 and not first.endswith((".", ",", ";", ":")):
+                return first
     stem = Path(name).stem.replace("_", " ").replace("-", " ").strip()
     return stem[:1].upper() + stem[1:]
 

@@ -44,7 +44,7 @@ def _split_headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
         if heading:  # a Markdown heading is never part of a sentence
             out.append((s, s + heading.end() - 1))
             s += heading.end()
-        m = re.match(r"\s*([^\n.!?:;,]{2,70})\n\s*\n(?=\s*[A-ZÅÄÖ])", text[s:e])
+        m = re.match(r"\s*([^\n.!?:;,]{2,70})\n\s*(?=[A-ZÅÄÖ])", text[s:e])
         if m and len(m.group(1).split()) <= 6 and m.group(1).strip()[:1].isupper():
             out.append((s, s + m.end(1)))
             s += m.end()

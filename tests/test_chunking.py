@@ -82,3 +82,18 @@ def test_stable_ids_and_title_prefix() -> None:
     a, b = _chunks(pages), _chunks(pages)
     assert [c.id for c in a] == [c.id for c in b]
     assert indexed_text(a[0]).startswith("T – Sammanfattning\n")
+
+
+def test_a_heading_line_is_never_part_of_a_quoted_sentence() -> None:
+    from retrieval.sentences import sentence_spans
+
+    def split(text: str) -> list[str]:
+        return [text[s:e] for s, e in sentence_spans(text)]
+
+    assert split("Beställning\nHandläggaren beställer tolk. Det är bra.") == [
+        "Beställning", "Handläggaren beställer tolk.", "Det är bra."]
+    assert split("## Ansvar\nKommunstyrelsen ansvarar.") == ["## Ansvar", "Kommunstyrelsen ansvarar."]
+    # a sentence wrapped by a PDF line break stays whole
+    assert split("Socialnämnden ska också\nutveckla ett arbete.") == ["Socialnämnden ska också\nutveckla ett arbete."]
+    assert split("Prioriterade grupper är\n\nromska kvinnor samt barn.") == [
+        "Prioriterade grupper är\n\nromska kvinnor samt barn."]

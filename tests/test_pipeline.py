@@ -91,3 +91,15 @@ def test_missing_index_and_model_mismatch(tmp_path: Path) -> None:
         Searcher(client, HashingEmbedder(dim=128)).search("fråga", k=3)
     assert "Läs in dokumenten igen" in err.value.swedish_message()
     assert len(generations(client)) == 1
+
+
+def test_document_title_without_manifest_entry() -> None:
+    from ingest.pipeline import document_title
+    from retrieval.model import Page
+
+    assert document_title(None, [Page(None, "\n# Riktlinjer för tolk\n\nText.")], "a.md") == "Riktlinjer för tolk"
+    pdf = [Page(1, "Riktlinjer för tolk i socialtjänsten\nSyfte\nRiktlinjerna beskriver när.")]
+    assert document_title(None, pdf, "tolk.pdf") == "Riktlinjer för tolk i socialtjänsten"
+    prose = [Page(1, "Det här är en lång inledande mening som slutar med punkt.\nMer text.")]
+    assert document_title(None, prose, "tolk-riktlinjer.pdf") == "Tolk riktlinjer"
+    assert document_title(None, [Page(None, "bara text utan rubrik.")], "min_fil.md") == "Min fil"
