@@ -15,10 +15,10 @@ def main() -> None:
             "<style>[data-testid='stCaptionContainer'] { opacity: 0.8; }</style>",
             unsafe_allow_javascript=True)
     pages = [
-        st.Page(chat_page, title="Fråga", icon="💬", url_path="fraga", default=True),
-        st.Page("ui/documents.py", title="Dokument", icon="📁", url_path="dokument"),
-        st.Page("ui/responsibility.py", title="Ansvar", icon="🧭", url_path="ansvar"),
-        st.Page("ui/evaluation.py", title="Utvärdering", icon="📊", url_path="utvardering"),
+        st.Page(chat_page, title="Fråga", icon=":material/chat:", url_path="fraga", default=True),
+        st.Page("ui/documents.py", title="Dokument", icon=":material/folder_open:", url_path="dokument"),
+        st.Page("ui/responsibility.py", title="Ansvar", icon=":material/account_tree:", url_path="ansvar"),
+        st.Page("ui/evaluation.py", title="Utvärdering", icon=":material/analytics:", url_path="utvardering"),
     ]
     st.navigation(pages).run()
 

@@ -34,7 +34,7 @@ PASSAGE = ("Ansvarsfördelning \n\nKommunstyrelsen föreslås ansvara för kommu
 def source(n: int = 1, where: str = "avsnitt ”Ansvarsfördelning”", text: str = PASSAGE) -> dict[str, Any]:
     """A source as ui.render.answer_record makes it."""
     return {"n": n, "doc": DOC, "title": "Tjänsteutlåtandet", "where": where,
-            "html": highlight_html(text, [(19, 60)]), "quoted": True, "preview": " ".join(text.split())[:160],
+            "html": highlight_html(text, [(19, 60)]), "text": text, "quoted": True, "preview": " ".join(text.split())[:160],
             "validity": "gäller 2018–2022"}
 
 
@@ -71,7 +71,7 @@ def test_nothing_else_goes_into_the_draft() -> None:
 
 def test_the_contains_phrase_is_verbatim_passage_text() -> None:
     text = passage_text(source())
-    assert text == PASSAGE  # the highlighted HTML, unescaped, is the passage as stored
+    assert text == PASSAGE  # the passage as stored, not the flowed HTML
     assert first_words("  a  b\n\nc d e f g h i j ") == "a b c d e f g h"
     assert first_words("bara tre ord") == "bara tre ord"
     assert passage_text({"preview": "förhandsvisning"}) == "förhandsvisning"

@@ -59,8 +59,11 @@ def first_words(text: str, n: int = CONTAINS_WORDS) -> str:
 
 
 def passage_text(source: Mapping[str, Any]) -> str:
-    """The whole passage of a source of ui.render.answer_record: its highlighted HTML
-    without the markup (lossless), else the preview."""
+    """The whole passage of a source of ui.render.answer_record, as stored; for older
+    records without "text", its highlighted HTML without the markup, else the preview."""
+    stored = source.get("text")
+    if isinstance(stored, str) and stored:
+        return stored
     raw = source.get("html")
     if isinstance(raw, str) and raw:
         return html.unescape(_TAG.sub("", raw.replace("<br>", "\n")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +24,24 @@ def highlight_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
         out.append(f"<mark>{html.escape(text[start:end])}</mark>")
         pos = end
     out.append(html.escape(text[pos:]))
-    return "".join(out).replace("\n", "<br>")
+    return _flow("".join(out))
+
+
+def _flow(markup: str) -> str:
+    """PDF text breaks every line, often with blank lines between: keep a break only
+    where a sentence or heading ended, and let wrapped lines run on."""
+    def joint(m: re.Match[str]) -> str:
+        before = m.string[: m.start()].rstrip()
+        ended = before.endswith((".", ":", ";", "!", "?", "</mark>")) or not before
+        blank = m.group(0).count("\n") > 1
+        return "<br>" if ended or (blank and _short_last_line(before)) else " "
+
+    return re.sub(r"[ \t]*\n\s*", joint, markup)
+
+
+def _short_last_line(text: str) -> bool:
+    last = text.rsplit("<br>", 1)[-1].rsplit("\n", 1)[-1].strip()
+    return len(last.split()) <= 6 and last[:1].isupper() and "," not in last
 
 
 def where(page: int | None, page_label: str | None, section: str | None) -> str:
@@ -43,7 +61,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         spans = [(q.start, q.end) for q in answer.quotes if q.n == n]
         sources.append({
             "n": n, "doc": c.doc, "title": c.title, "where": where(c.page, c.page_label, c.section),
-            "page": c.page, "page_label": c.page_label, "section": c.section,
+            "page": c.page, "page_label": c.page_label, "section": c.section, "text": c.text,
             "html": highlight_html(c.text, spans), "quoted": bool(spans),
             "preview": display(c.text)[:160],
             "validity": validity_label(p.doc_meta),
