@@ -19,7 +19,7 @@ from retrieval.fusion import convex_fusion, reciprocal_rank_fusion
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
 from retrieval.model import Chunk, Passage
-from retrieval.store import LiveState, iter_records, open_generation, read_live
+from retrieval.store import LiveState, iter_records, open_generation, read_pointer, read_state
 
 Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")
@@ -61,17 +61,20 @@ class Searcher:
 
     def current(self) -> LoadedGeneration:
         for attempt in (1, 2):
-            state = read_live(self.client)
-            if state is None:
+            pointer = read_pointer(self.client)  # small: read before every query
+            if pointer is None:
                 raise IndexMissingError("no live generation")
-            if state.model_id != self.embedder.model_id:
-                raise ModelMismatchError(state.model_id, self.embedder.model_id)
+            if pointer.model_id != self.embedder.model_id:
+                raise ModelMismatchError(pointer.model_id, self.embedder.model_id)
             loaded = self._loaded
-            if loaded is None or loaded.state.generation != state.generation:
+            if loaded is None or loaded.state.generation != pointer.generation:
                 with self._lock:
                     loaded = self._loaded
-                    if loaded is None or loaded.state.generation != state.generation:
+                    if loaded is None or loaded.state.generation != pointer.generation:
                         try:
+                            state = read_state(self.client, pointer.generation)
+                            if state is None:
+                                raise NotFoundError(f"state of {pointer.generation}")
                             loaded = LoadedGeneration(state, open_generation(self.client, state.generation))
                         except NotFoundError:
                             if attempt == 2:

@@ -42,6 +42,7 @@ from retrieval.settings import Settings
 META = "assistant_meta"
 PREFIX = "chunks_"
 LIVE_ID = "live"
+STATE_PREFIX = "state:"
 LEASE_ID = "ingest_lease"
 LEASE_TTL = 120.0  # seconds a lease lasts unless renewed; a killed ingest blocks others this long
 _UNIT: list[Sequence[float] | Sequence[int]] = [[1.0]]  # meta records carry a 1-d dummy vector
@@ -119,17 +120,54 @@ def _meta(client: ClientAPI) -> Collection:
     return client.get_or_create_collection(META, embedding_function=None)
 
 
-def read_live(client: ClientAPI) -> LiveState | None:
+@dataclass(frozen=True)
+class LivePointer:
+    """The small `live` record every query reads: which generation, built by which model.
+    The generation's whole state (documents, metadata, responsibilities) is a record of
+    its own, read only when the generation changes."""
+
+    generation: str
+    model_id: str
+
+
+def _get_document(client: ClientAPI, ident: str) -> str | None:
     with _reachable():
-        got = _meta(client).get(ids=[LIVE_ID], include=["documents"])
+        got = _meta(client).get(ids=[ident], include=["documents"])
     docs = got.get("documents") or []
-    return LiveState.from_json(docs[0]) if docs and docs[0] else None
+    return docs[0] if docs and docs[0] else None
+
+
+def read_pointer(client: ClientAPI) -> LivePointer | None:
+    raw = _get_document(client, LIVE_ID)
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return LivePointer(str(data["generation"]), str(data["model_id"]))
+
+
+def read_state(client: ClientAPI, generation: str) -> LiveState | None:
+    raw = _get_document(client, STATE_PREFIX + generation)
+    if raw is None:  # an index written before states had records of their own
+        live = _get_document(client, LIVE_ID)
+        if live is not None and '"documents"' in live:
+            state = LiveState.from_json(live)
+            return state if state.generation == generation else None
+        return None
+    return LiveState.from_json(raw)
+
+
+def read_live(client: ClientAPI) -> LiveState | None:
+    pointer = read_pointer(client)
+    return read_state(client, pointer.generation) if pointer else None
 
 
 def switch_live(client: ClientAPI, state: LiveState) -> None:
-    """The atomic step: one upsert of one record."""
+    """Write the generation's state, then the atomic step: one upsert of the small
+    `live` record. A reader that sees the new pointer finds the state already there."""
+    pointer = json.dumps({"generation": state.generation, "model_id": state.model_id})
     with _reachable():
-        _meta(client).upsert(ids=[LIVE_ID], documents=[state.to_json()], embeddings=_UNIT)
+        _meta(client).upsert(ids=[STATE_PREFIX + state.generation], documents=[state.to_json()], embeddings=_UNIT)
+        _meta(client).upsert(ids=[LIVE_ID], documents=[pointer], embeddings=_UNIT)
 
 
 @dataclass(frozen=True)
@@ -284,5 +322,11 @@ def drop_old_generations(client: ClientAPI, keep: Sequence[str]) -> list[str]:
         if name not in keep:
             client.delete_collection(name)
             dropped.append(name)
+    with _reachable():
+        states = _meta(client).get(include=[])["ids"]
+    stale = [i for i in states if i.startswith(STATE_PREFIX) and i[len(STATE_PREFIX):] not in keep]
+    if stale:
+        with _reachable():
+            _meta(client).delete(ids=stale)
     return dropped
 

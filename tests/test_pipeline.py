@@ -103,3 +103,25 @@ def test_document_title_without_manifest_entry() -> None:
     prose = [Page(1, "Det här är en lång inledande mening som slutar med punkt.\nMer text.")]
     assert document_title(None, prose, "tolk-riktlinjer.pdf") == "Tolk riktlinjer"
     assert document_title(None, [Page(None, "bara text utan rubrik.")], "min_fil.md") == "Min fil"
+
+
+def test_the_live_record_stays_small_and_old_states_go(tmp_path: Path) -> None:
+    """Every query reads `live`: it holds only the generation and the model; the state
+    (documents, metadata, responsibilities) is read when the generation changes."""
+    from retrieval.store import LIVE_ID, STATE_PREFIX, _meta, read_pointer
+
+    corpus = _corpus(tmp_path)
+    settings = _settings(tmp_path, corpus)
+    embedder = HashingEmbedder()
+    client = open_client(settings)
+    for i in range(3):
+        (corpus / f"extra{i}.md").write_text(f"# Extra {i}\n\nTillägg nummer {i}.\n", encoding="utf-8")
+        run_ingest(settings, embedder, client)
+    live = _meta(client).get(ids=[LIVE_ID], include=["documents"])["documents"][0]
+    assert len(live) < 200 and "documents" not in live
+    pointer = read_pointer(client)
+    state = read_live(client)
+    assert pointer is not None and state is not None and state.generation == pointer.generation
+    states = [i for i in _meta(client).get(include=[])["ids"] if i.startswith(STATE_PREFIX)]
+    assert sorted(states) == sorted(STATE_PREFIX + g for g in generations(client))
+    assert len(states) == 2  # live and previous

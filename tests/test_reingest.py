@@ -19,7 +19,7 @@ from retrieval.embedders import HashingEmbedder
 from retrieval.errors import IngestBusyError
 from retrieval.search import Searcher
 from retrieval.settings import Settings, load_settings
-from retrieval.store import generations, iter_records, open_client, open_generation, read_live
+from retrieval.store import LivePointer, generations, iter_records, open_client, open_generation, read_live
 from tests.index_checks import check_index, live_chunks, never_refuse
 
 NEVER_REFUSE = never_refuse()
@@ -220,15 +220,15 @@ def test_searcher_retries_when_its_generation_was_dropped(env: Env, monkeypatch:
         env.ingest()
     assert stale is not None and stale.generation not in generations(env.client)
 
-    real = search_mod.read_live
-    for reset in (False, True):  # cached generation (query fails) / not yet loaded (open fails)
+    real = search_mod.read_pointer
+    for reset in (False, True):  # a generation already loaded / none loaded yet
         calls = {"n": 0}
 
         def first_stale(client, _calls=calls):  # type: ignore[no-untyped-def]
             _calls["n"] += 1
-            return stale if _calls["n"] == 1 else real(client)
+            return LivePointer(stale.generation, stale.model_id) if _calls["n"] == 1 else real(client)
 
-        monkeypatch.setattr(search_mod, "read_live", first_stale)
+        monkeypatch.setattr(search_mod, "read_pointer", first_stale)
         if reset:
             searcher._loaded = None
         got = searcher.search(QUESTION, k=3)
