@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex, analyze
 from retrieval.model import Passage
@@ -137,16 +139,16 @@ def score_sentences(
 
 
 def _score_by_meaning(
-    question: str, passages: Sequence[Candidate], searcher: Searcher
+    query: np.ndarray, passages: Sequence[Candidate], searcher: Searcher
 ) -> list[tuple[float, int, int, int]]:
     """For English questions: rank the sentences of the top passage by embedding
-    similarity (words do not overlap across languages). Costs one embedding call."""
+    similarity to the question's vector (words do not overlap across languages).
+    Costs one embedding call for the sentences."""
     spans = [(0, s, e) for s, e in sentence_spans(passages[0].chunk.text)]
     spans = [(p, s, e) for p, s, e in spans if len(passages[p].chunk.text[s:e].split()) >= 4]
     if not spans:
         return []
     vectors = searcher.embedder.embed([passages[p].chunk.text[s:e] for p, s, e in spans], "passage")
-    query = searcher.embed_query(question)
     scored = [(float(v @ query), p, s, e) for v, (p, s, e) in zip(vectors, spans, strict=True)]
     return sorted(scored, key=lambda x: -x[0])
 
@@ -195,7 +197,10 @@ def answer_question(
     masked = mask_personal_data(question)  # before anything else happens to the question
     warnings = [w for w in [warning_for(masked.findings)] if w]
     q = masked.text
-    gen, candidates = searcher.search_generation(q, k=max(k, SENTENCE_POOL), mode=mode)
+    english = is_english(q)
+    # Embedded once: the search uses it, and so does the quote of an English answer.
+    vector = searcher.embed_query(q) if mode != "bm25" or english else None
+    gen, candidates = searcher.search_generation(q, k=max(k, SENTENCE_POOL), mode=mode, query_vector=vector)
     candidates, newer_notes = prefer_newer(candidates, gen.state)
     passages = to_passages(candidates[:k], gen.state)
     terms = analyze(q)
@@ -207,12 +212,12 @@ def answer_question(
         dense_top=max(dense_hits) if dense_hits else 0.0,
         coverage=_share(content, " ".join(c.chunk.text for c in candidates[:SENTENCE_POOL])),
         sentence_top=best_sentence,
-        english=is_english(q),
+        english=english,
     )
     if not candidates or calibration.refuses(evidence):
         return Answer(q, REFUSAL, True, passages, [], evidence, warnings)
     if evidence.english:
-        scored = _score_by_meaning(q, candidates, searcher)
+        scored = _score_by_meaning(vector, candidates, searcher)  # type: ignore[arg-type]  # set for English
     picked = _pick(sorted(_dedupe(scored, [candidates[p].chunk.text[s:e] for _, p, s, e in scored]),
                           key=lambda x: -x[0]), evidence.english)
     responsible = find_responsible(q, candidates, gen.state) if asks_who_is_responsible(q) else None

@@ -125,3 +125,26 @@ def test_the_live_record_stays_small_and_old_states_go(tmp_path: Path) -> None:
     states = [i for i in _meta(client).get(include=[])["ids"] if i.startswith(STATE_PREFIX)]
     assert sorted(states) == sorted(STATE_PREFIX + g for g in generations(client))
     assert len(states) == 2  # live and previous
+
+
+def test_an_answer_embeds_the_question_once(tmp_path: Path) -> None:
+    """Latency: the question is embedded once per answer; an English answer embeds, in
+    one more call, only the sentences of its top passage to pick the quote."""
+    settings = _settings(tmp_path, _corpus(tmp_path))
+    embedder = HashingEmbedder()
+    client = open_client(settings)
+    run_ingest(settings, embedder, client)
+    searcher = Searcher(client, embedder)
+    searcher.current()  # loading the generation embeds nothing, but keep it out of the count
+    before = embedder.calls, embedder.texts_embedded
+    swedish = answer_question("Vem ansvarar för uppföljningen av strategin?", searcher, NEVER_REFUSE)
+    assert not swedish.refused and swedish.quotes
+    assert (embedder.calls - before[0], embedder.texts_embedded - before[1]) == (1, 1)
+
+    before = embedder.calls, embedder.texts_embedded
+    english = answer_question("Who is responsible for following up the strategy?", searcher, NEVER_REFUSE)
+    assert not english.refused and english.quotes
+    sentences = embedder.texts_embedded - before[1] - 1
+    assert embedder.calls - before[0] == 2
+    assert 1 <= sentences <= len(english.passages[0].chunk.text.split(". ")) + 1
+    assert all(q.n == 1 for q in english.quotes)  # quoted from the passage whose sentences were embedded
