@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
-from functools import lru_cache
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from itertools import chain
 
 import bm25s
 import numpy as np
@@ -23,17 +24,27 @@ _BASE_STOPWORDS = set(STOPWORDS_SWEDISH) | {"ska", "vad", "vem", "vilka", "vilke
 STOPWORDS = frozenset(_BASE_STOPWORDS | {w.translate(_FOLD) for w in _BASE_STOPWORDS})
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("swedish")
+_stems: dict[str, str] = {}  # word -> stem; a plain dict: reads need no lock
+_MAX_STEMS = 500_000
 
 
-@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    with _stemmer_lock:
-        return _stemmer.stemWord(word).translate(_FOLD)
+    hit = _stems.get(word)
+    if hit is None:
+        with _stemmer_lock:
+            hit = _stemmer.stemWord(word).translate(_FOLD)
+        if len(_stems) < _MAX_STEMS:
+            _stems[word] = hit
+    return hit
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
 
 
 def analyze(text: str) -> list[str]:
     """Lower-case words, without Swedish stop words, stemmed and folded."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    return [_stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
 class Decompounder:
@@ -42,12 +53,24 @@ class Decompounder:
     "verksamhet"), so a question may use the parts or the whole."""
 
     def __init__(self, texts: Sequence[str], min_part: int = 4) -> None:
-        counts: dict[str, int] = {}  # stems of the corpus's words
+        counted: Counter[str] = Counter()
         for text in texts:
-            for w in _WORD.findall(text.lower()):
-                if len(w) >= min_part and not w.isdigit() and w not in STOPWORDS:
-                    stem = _stem(w)
-                    counts[stem] = counts.get(stem, 0) + 1
+            counted.update(words(text))
+        self._init(counted, min_part)
+
+    @classmethod
+    def from_counts(cls, word_counts: Mapping[str, int], min_part: int = 4) -> Decompounder:
+        """From the corpus's words already counted (as `words` splits them)."""
+        self = cls.__new__(cls)
+        self._init(word_counts, min_part)
+        return self
+
+    def _init(self, word_counts: Mapping[str, int], min_part: int) -> None:
+        counts: dict[str, int] = {}  # stems of the corpus's words
+        for w, n in word_counts.items():
+            if len(w) >= min_part and w not in STOPWORDS and not w.isdigit():
+                stem = _stem(w)
+                counts[stem] = counts.get(stem, 0) + n
         self._words = counts
         self._min = min_part
         self._cache: dict[str, tuple[str, ...]] = {}
@@ -69,14 +92,23 @@ class Decompounder:
         return best[1]
 
     def analyze(self, text: str) -> list[str]:
-        out = []
-        for w in _WORD.findall(text.lower()):
-            if w in STOPWORDS or len(w) < 2:
-                continue
-            out.append(_stem(w))
-            if len(w) >= 2 * self._min:
-                out.extend(self.parts(w))
-        return out
+        return self.analyze_words(words(text))
+
+    def analyze_words(self, ws: list[str]) -> list[str]:
+        return list(chain.from_iterable(map(self.tokens, ws)))
+
+    def tokens(self, word: str) -> tuple[str, ...]:
+        """What one word of the text becomes: nothing (a stop word), its stem, or its
+        stem and the stems of its parts."""
+        if len(word) < 2 or word in STOPWORDS:
+            return ()
+        if len(word) >= 2 * self._min:
+            return (_stem(word), *self.parts(word))
+        return (_stem(word),)
+
+
+def _plain_tokens(word: str) -> tuple[str, ...]:
+    return () if len(word) < 2 or word in STOPWORDS else (_stem(word),)
 
 
 class LexicalIndex:
@@ -84,17 +116,23 @@ class LexicalIndex:
 
     def __init__(self, texts: Sequence[str], compounds: bool = True) -> None:
         self._bm25 = bm25s.BM25()
-        self._decompounder = Decompounder(texts) if compounds else None
+        # Each distinct word is analysed once; the texts are then mapped word by word.
+        word_lists = [words(t) for t in texts]
+        counted: Counter[str] = Counter()
+        for ws in word_lists:
+            counted.update(ws)
+        self._decompounder = Decompounder.from_counts(counted) if compounds else None
         self._analyze = self._decompounder.analyze if self._decompounder else analyze
-        tokens = [self._analyze(t) or ["\u2205"] for t in texts]
+        per_word = self._decompounder.tokens if self._decompounder else _plain_tokens
+        table = {w: per_word(w) for w in counted}
+        tokens = [list(chain.from_iterable(map(table.__getitem__, ws))) or ["\u2205"] for ws in word_lists]
         self.size = len(texts)
         if self.size:
             self._bm25.index(tokens, show_progress=False)
         self._vocab: dict[str, int] = dict(self._bm25.vocab_dict) if self.size else {}
         self._doc_freq = np.zeros(len(self._vocab), dtype=np.int32)
-        for toks in tokens:
-            for tok in set(toks):
-                self._doc_freq[self._vocab[tok]] += 1
+        for tok, n in Counter(chain.from_iterable(map(set, tokens))).items():
+            self._doc_freq[self._vocab[tok]] = n
 
     def idf(self, token: str) -> float:
         idx = self._vocab.get(token)
