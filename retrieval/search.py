@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from retrieval.store import LiveState, iter_records, open_generation, read_point
 Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")
 ALPHA = 0.5  # weight of the dense scores in the convex fusion (bench/README.md)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,27 @@ class Searcher:
                         self._loaded = loaded
             return loaded
         raise AssertionError("unreachable")
+
+    def follow(self, every: float) -> threading.Event:
+        """Load each new live generation in the background, within `every` seconds of
+        its switch, so that the first question after a re-ingest does not wait for the
+        load (BM25 over 10k chunks: seconds). Set the returned event to stop."""
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(every):
+                try:
+                    self.current()
+                except Exception as exc:  # noqa: BLE001 - no index yet, store away: the next question says so
+                    log.debug("following the live index: %s", exc)
+
+        threading.Thread(target=run, name="searcher-follow", daemon=True).start()
+        return stop
+
+    @property
+    def loaded_generation(self) -> str | None:
+        loaded = self._loaded
+        return loaded.state.generation if loaded else None
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question], "query")[0]

@@ -51,6 +51,7 @@ class Settings:
     max_file_mb: int  # ASSISTANT_MAX_FILE_MB, default 50
     chroma_url: str  # ASSISTANT_CHROMA_URL: http://host:port; empty = embedded store
     log_questions: bool  # ASSISTANT_LOG_QUESTIONS, default 0 (never log question text)
+    follow_seconds: int = 2  # ASSISTANT_FOLLOW_SECONDS: how often the app looks for a new index; 0 = only when asked
 
     @property
     def chroma_path(self) -> Path:
@@ -89,4 +90,5 @@ def load_settings() -> Settings:
         max_file_mb=_int("ASSISTANT_MAX_FILE_MB", 50),
         chroma_url=env("ASSISTANT_CHROMA_URL", "") or "",
         log_questions=_bool("ASSISTANT_LOG_QUESTIONS", False),
+        follow_seconds=_int("ASSISTANT_FOLLOW_SECONDS", 2, low=0),
     )

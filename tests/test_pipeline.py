@@ -148,3 +148,32 @@ def test_an_answer_embeds_the_question_once(tmp_path: Path) -> None:
     assert embedder.calls - before[0] == 2
     assert 1 <= sentences <= len(english.passages[0].chunk.text.split(". ")) + 1
     assert all(q.n == 1 for q in english.quotes)  # quoted from the passage whose sentences were embedded
+
+
+def test_the_searcher_loads_a_new_generation_before_anyone_asks(tmp_path: Path) -> None:
+    import time
+
+    corpus = _corpus(tmp_path)
+    settings = _settings(tmp_path, corpus)
+    embedder = HashingEmbedder()
+    client = open_client(settings)
+    run_ingest(settings, embedder, client)
+    searcher = Searcher(open_client(settings), embedder)
+    stop = searcher.follow(0.05)
+    try:
+        first = searcher.current()
+        (corpus / "parkering.md").write_text("# Parkering\n\nBoendeparkering kostar 900 kronor.\n", encoding="utf-8")
+        report = run_ingest(settings, embedder, client)  # another client, as another process would
+        assert report.switched
+        new = read_live(client)
+        assert new is not None and new.generation != first.state.generation
+        deadline = time.monotonic() + 10
+        while searcher.loaded_generation != new.generation and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert searcher.loaded_generation == new.generation, "not loaded in the background"
+        loaded = searcher._loaded
+        ans = answer_question("Vad kostar boendeparkering?", searcher, NEVER_REFUSE)
+        assert searcher._loaded is loaded  # the question found it loaded
+        assert "900 kronor" in ans.text
+    finally:
+        stop.set()

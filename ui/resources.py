@@ -33,7 +33,10 @@ def resources() -> Resources:
     settings = load_settings()
     embedder = make_embedder(settings)
     client = open_client(settings)
-    return Resources(settings, embedder, Searcher(client, embedder), Calibration.load(), threading.Lock())
+    searcher = Searcher(client, embedder)
+    if settings.follow_seconds:  # a re-ingest by anyone is loaded before the next question
+        searcher.follow(settings.follow_seconds)
+    return Resources(settings, embedder, searcher, Calibration.load(), threading.Lock())
 
 
 def ensure_index(res: Resources) -> LiveState | None:
