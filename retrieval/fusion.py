@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
+from typing import Literal
+
+Norm = Literal["z", "minmax"]
 
 
 def reciprocal_rank_fusion(
@@ -29,12 +33,25 @@ def _min_max(scores: Mapping[str, float]) -> dict[str, float]:
     return {k: (v - lo) / span if span > 0 else 1.0 for k, v in scores.items()}
 
 
-def convex_fusion(dense: Mapping[str, float], lexical: Mapping[str, float], alpha: float) -> list[tuple[str, float]]:
-    """alpha * dense + (1 - alpha) * BM25, each min-max normalised over its own hits;
-    an item one retriever did not return scores 0 there. Ties keep first-seen order."""
+def _z(scores: Mapping[str, float]) -> dict[str, float]:
+    if not scores:
+        return {}
+    mean = statistics.fmean(scores.values())
+    std = statistics.pstdev(scores.values(), mean)
+    return {k: (v - mean) / std if std > 0 else 0.0 for k, v in scores.items()}
+
+
+def convex_fusion(
+    dense: Mapping[str, float], lexical: Mapping[str, float], alpha: float, norm: Norm = "z"
+) -> list[tuple[str, float]]:
+    """alpha * dense + (1 - alpha) * BM25, each normalised over its own hits (z-scores,
+    or min-max to [0, 1]); an item one retriever did not return gets that retriever's
+    lowest normalised score. Ties keep first-seen order."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must be between 0 and 1")
-    d, b = _min_max(dense), _min_max(lexical)
+    scale = _z if norm == "z" else _min_max
+    d, b = scale(dense), scale(lexical)
+    d_floor, b_floor = min(d.values(), default=0.0), min(b.values(), default=0.0)
     order = {item: i for i, item in enumerate(list(dense) + [k for k in lexical if k not in dense])}
-    scored = {k: alpha * d.get(k, 0.0) + (1 - alpha) * b.get(k, 0.0) for k in order}
+    scored = {k: alpha * d.get(k, d_floor) + (1 - alpha) * b.get(k, b_floor) for k in order}
     return sorted(scored.items(), key=lambda kv: (-kv[1], order[kv[0]]))

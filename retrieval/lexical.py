@@ -22,6 +22,10 @@ _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
 _BASE_STOPWORDS = set(STOPWORDS_SWEDISH) | {"ska", "vad", "vem", "vilka", "vilken", "vilket", "hur", "finns"}
 # Also the folded forms, so "for" (för typed without ö) is dropped like "för".
 STOPWORDS = frozenset(_BASE_STOPWORDS | {w.translate(_FOLD) for w in _BASE_STOPWORDS})
+# BM25 saturates term frequency early (k1) and normalises length mildly (b): chosen on
+# eval/calibration.jsonl and SweFAQ, checked on eval/shared.jsonl (bench/README.md).
+K1 = 0.6
+B = 0.4
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("swedish")
 _stems: dict[str, str] = {}  # word -> stem; a plain dict: reads need no lock
@@ -114,8 +118,8 @@ def _plain_tokens(word: str) -> tuple[str, ...]:
 class LexicalIndex:
     """A BM25 index over a fixed list of texts; rows are positions in that list."""
 
-    def __init__(self, texts: Sequence[str], compounds: bool = True) -> None:
-        self._bm25 = bm25s.BM25()
+    def __init__(self, texts: Sequence[str], compounds: bool = True, k1: float = K1, b: float = B) -> None:
+        self._bm25 = bm25s.BM25(k1=k1, b=b)
         # Each distinct word is analysed once; the texts are then mapped word by word.
         word_lists = [words(t) for t in texts]
         counted: Counter[str] = Counter()

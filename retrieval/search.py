@@ -16,7 +16,7 @@ from chromadb.errors import NotFoundError
 from ingest.chunking import indexed_text
 from retrieval.embedders import Embedder
 from retrieval.errors import IndexMissingError, ModelMismatchError
-from retrieval.fusion import convex_fusion, reciprocal_rank_fusion
+from retrieval.fusion import Norm, convex_fusion, reciprocal_rank_fusion
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
 from retrieval.model import Chunk, Passage
@@ -25,6 +25,7 @@ from retrieval.store import LiveState, iter_records, open_generation, read_point
 Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")
 ALPHA = 0.5  # weight of the dense scores in the convex fusion (bench/README.md)
+NORM: Norm = "z"  # how each retriever's scores are scaled before the fusion (bench/README.md)
 log = logging.getLogger(__name__)
 
 
@@ -52,12 +53,13 @@ class Searcher:
     """Follows the live generation; safe to share between threads."""
 
     def __init__(self, client: ClientAPI, embedder: Embedder, pool: int = 30,
-                 weights: dict[str, float] | None = None, alpha: float = ALPHA) -> None:
+                 weights: dict[str, float] | None = None, alpha: float = ALPHA, norm: Norm = NORM) -> None:
         self.client = client
         self.embedder = embedder
         self.pool = pool
         self.weights = weights or {"dense": 1.0, "bm25": 1.0}
         self.alpha = alpha
+        self.norm = norm
         self._lock = threading.Lock()
         self._loaded: LoadedGeneration | None = None
 
@@ -155,7 +157,7 @@ class Searcher:
         english = mode.startswith("hybrid") and is_english(question)
         if mode == "hybrid":
             # Swedish stems do not match English words: dense alone for English questions
-            fused = convex_fusion(dense, {} if english else lexical, 1.0 if english else self.alpha)
+            fused = convex_fusion(dense, {} if english else lexical, 1.0 if english else self.alpha, self.norm)
         else:
             weights = dict(self.weights)
             if english:
