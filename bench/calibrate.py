@@ -26,21 +26,28 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 200
     for _ in range(steps):
         p = 1 / (1 + np.exp(-(z @ w + b)))
         w -= 0.1 * (z.T @ (p - y) / len(y) + l2 * w)
+        w = np.maximum(w, 0.0)  # more evidence never makes an answer less likely
         b -= 0.1 * float(np.mean(p - y))
     return w / std, b - float(np.sum(w * mean / std))
+
+
+MAX_FALSE_REFUSALS = 0.05  # share of answerable questions the model may refuse (issue target)
 
 
 def fit_language(feats: np.ndarray, y: np.ndarray) -> dict[str, object]:
     w, b = fit_logistic(feats, y)
     probs = 1 / (1 + np.exp(-(feats @ w + b)))
     best = None
+    answerable = max(1, int(np.sum(y == 1)))
     for t in np.linspace(0.05, 0.95, 91):
         refused = probs < t
         wrong_refusals = int(np.sum(refused & (y == 1)))
         missed = int(np.sum(~refused & (y == 0)))
-        # A wrong refusal costs staff an answer that was there; an answer to an
-        # unanswerable question still shows its sources. Count the first twice.
-        key = (2 * wrong_refusals + missed, wrong_refusals, abs(t - 0.5))
+        # A wrong refusal hides an answer that was there; an answer to an unanswerable
+        # question still shows its sources. So: wrong refusals within the issue's 5 %
+        # of the answerable questions, and among those thresholds the fewest missed.
+        allowed = wrong_refusals <= MAX_FALSE_REFUSALS * answerable
+        key = (not allowed, missed, wrong_refusals, abs(t - 0.5))
         if best is None or key < best[0]:
             best = (key, float(t), wrong_refusals, missed)
     assert best is not None
