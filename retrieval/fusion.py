@@ -33,25 +33,33 @@ def _min_max(scores: Mapping[str, float]) -> dict[str, float]:
     return {k: (v - lo) / span if span > 0 else 1.0 for k, v in scores.items()}
 
 
-def _z(scores: Mapping[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    mean = statistics.fmean(scores.values())
-    std = statistics.pstdev(scores.values(), mean)
-    return {k: (v - mean) / std if std > 0 else 0.0 for k, v in scores.items()}
+def _z(values: Sequence[float]) -> list[float]:
+    mean = statistics.fmean(values)
+    std = statistics.pstdev(values, mean)
+    return [(v - mean) / std if std > 0 else 0.0 for v in values]
 
 
 def convex_fusion(
-    dense: Mapping[str, float], lexical: Mapping[str, float], alpha: float, norm: Norm = "z"
+    dense: Mapping[str, float], lexical: Mapping[str, float], alpha: float, norm: Norm = "z",
+    lexical_floor: float | None = None,
 ) -> list[tuple[str, float]]:
-    """alpha * dense + (1 - alpha) * BM25, each normalised over its own hits (z-scores,
-    or min-max to [0, 1]); an item one retriever did not return gets that retriever's
-    lowest normalised score. Ties keep first-seen order."""
+    """alpha * dense + (1 - alpha) * BM25 over the union of both candidate lists.
+
+    "z": an item a retriever did not return gets a stand-in score, the lowest it did
+    return (for BM25 `lexical_floor` when given: 0 when the list holds every matching
+    item), and each retriever's scores are z-normalised over the union. "minmax": each
+    retriever's scores are scaled to [0, 1] over its own hits and a missing item scores
+    0. Ties keep first-seen order."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must be between 0 and 1")
-    scale = _z if norm == "z" else _min_max
-    d, b = scale(dense), scale(lexical)
-    d_floor, b_floor = min(d.values(), default=0.0), min(b.values(), default=0.0)
-    order = {item: i for i, item in enumerate(list(dense) + [k for k in lexical if k not in dense])}
-    scored = {k: alpha * d.get(k, d_floor) + (1 - alpha) * b.get(k, b_floor) for k in order}
+    items = list(dense) + [k for k in lexical if k not in dense]
+    if norm == "z":
+        d_floor = min(dense.values(), default=0.0)
+        b_floor = lexical_floor if lexical_floor is not None else min(lexical.values(), default=0.0)
+        d = dict(zip(items, _z([dense.get(k, d_floor) for k in items]), strict=True)) if items else {}
+        b = dict(zip(items, _z([lexical.get(k, b_floor) for k in items]), strict=True)) if items else {}
+    else:
+        d, b = _min_max(dense), _min_max(lexical)
+    order = {item: i for i, item in enumerate(items)}
+    scored = {k: alpha * d.get(k, 0.0) + (1 - alpha) * b.get(k, 0.0) for k in items}
     return sorted(scored.items(), key=lambda kv: (-kv[1], order[kv[0]]))

@@ -157,7 +157,9 @@ class Searcher:
         english = mode.startswith("hybrid") and is_english(question)
         if mode == "hybrid":
             # Swedish stems do not match English words: dense alone for English questions
-            fused = convex_fusion(dense, {} if english else lexical, 1.0 if english else self.alpha, self.norm)
+            # Fewer BM25 hits than asked for: the list holds every matching chunk, the rest score 0.
+            floor = 0.0 if len(lexical) < pool else None
+            fused = convex_fusion(dense, {} if english else lexical, 1.0 if english else self.alpha, self.norm, floor)
         else:
             weights = dict(self.weights)
             if english:

@@ -37,18 +37,21 @@ def test_convex_fusion_normalises_each_retriever() -> None:
 def test_z_score_fusion() -> None:
     from retrieval.fusion import convex_fusion
 
-    dense = {"a": 0.9, "b": 0.8, "c": 0.7}  # z: +1.22, 0, -1.22
-    lexical = {"c": 12.0, "d": 2.0}  # z: +1, -1
+    dense = {"a": 0.9, "b": 0.8, "c": 0.7}
+    lexical = {"c": 12.0, "d": 2.0}
+    # By hand: over the union a, b, c, d, dense [0.9, 0.8, 0.7, 0.7 (d: dense's lowest)]
+    # has z = [1.508, 0.302, -0.905, -0.905]; BM25 [2, 2, 12, 2] (a, b: BM25's lowest)
+    # has z = [-0.577, -0.577, 1.732, -0.577].
     scores = dict(convex_fusion(dense, lexical, alpha=0.5))
-    z = 1.224744871391589
-    assert scores["a"] == pytest.approx(0.5 * z + 0.5 * -1)  # missing in BM25: its lowest z
-    assert scores["c"] == pytest.approx(0.5 * -z + 0.5 * 1)
-    assert scores["d"] == pytest.approx(0.5 * -z + 0.5 * -1)  # missing in dense: its lowest z
-    # b (middle dense, no BM25) falls below c (last dense, best BM25)
+    assert scores == pytest.approx({"a": 0.4651, "b": -0.1380, "c": 0.4138, "d": -0.7410}, abs=1e-3)
     assert [k for k, _ in convex_fusion(dense, lexical, alpha=0.5)] == ["a", "c", "b", "d"]
-    # one hit, or all equal: no spread, every z is 0; an empty side adds nothing
+    assert [k for k, _ in convex_fusion(dense, lexical, alpha=1.0)] == ["a", "b", "c", "d"]
+    # one BM25 hit, all others scoring 0 (the list held every match): it counts
+    one = {"a": 0.9, "b": 0.85, "c": 0.8}
+    assert [k for k, _ in convex_fusion(one, {"c": 3.0}, alpha=0.5, lexical_floor=0.0)] == ["a", "c", "b"]
+    assert [k for k, _ in convex_fusion(one, {"c": 3.0}, alpha=0.5)] == ["a", "b", "c"]  # no spread, no say
     assert dict(convex_fusion({"a": 0.5}, {}, alpha=1.0)) == {"a": 0.0}
-    assert [k for k, _ in convex_fusion({"a": 0.9, "b": 0.8}, {}, alpha=1.0)] == ["a", "b"]
-    # min-max keeps its old meaning: missing = 0, the lowest normalised score
+    assert convex_fusion({}, {}, alpha=0.5) == []
+    # min-max keeps its old meaning: each over its own hits, missing = 0
     old = dict(convex_fusion(dense, lexical, alpha=0.5, norm="minmax"))
     assert old == pytest.approx({"a": 0.5, "b": 0.25, "c": 0.5, "d": 0.0})
