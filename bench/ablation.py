@@ -174,6 +174,9 @@ def main() -> None:
             for alpha in (0.3, 0.4, 0.6, 0.7):
                 rows.append((f"convex alpha (dense weight) = {alpha:g}",
                              bench.evaluate(Searcher(client, embedder, alpha=alpha))))
+        if "norm" in inspect.signature(Searcher).parameters:
+            rows.append(("min-max instead of z-scores (convex, alpha 0.5)",
+                         bench.evaluate(Searcher(client, embedder, norm="minmax"))))
         if "hybrid-rrf" in MODES:
             rows.append(("RRF fusion (hybrid-rrf), k=60, weights 1/1", bench.evaluate(searcher, "hybrid-rrf")))
             for bm25 in (0.5, 2.0):
