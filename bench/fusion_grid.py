@@ -102,6 +102,35 @@ def fused(norm: str = "z", k1: float = 1.5, b: float = 0.75, alpha: float = 0.5)
     return rank
 
 
+def adaptive(gamma: float, k1: float, b: float, alpha: float, **_: object) -> Ranker:
+    """A per-question dense weight: alpha + gamma x (1 - the idf-weighted share of the
+    question's terms found in the best BM25 hit). Little lexical support, more dense."""
+
+    def rank(corpus: Corpus, question: str, vector: np.ndarray) -> list[int]:
+        dense_scores = corpus.vectors @ vector
+        top = np.argsort(-dense_scores, kind="stable")[:POOL]
+        if is_english(question):
+            return [int(i) for i in top[:K]]
+        index = corpus.bm25(k1, b)
+        hits = index.search(question, POOL)
+        terms = set(analyze_with(index, question))
+        share = 0.0
+        if hits and terms:
+            present = set(analyze_with(index, corpus.texts[hits[0][0]]))
+            total = sum(index.idf(t) for t in terms)
+            share = sum(index.idf(t) for t in terms if t in present) / total if total else 0.0
+        weight = min(1.0, alpha + gamma * (1.0 - share))
+        out = convex_fusion({str(int(i)): float(dense_scores[i]) for i in top}, {str(i): s for i, s in hits},
+                            weight, "z", 0.0 if len(hits) < POOL else None)
+        return [int(i) for i, _ in out[:K]]
+
+    return rank
+
+
+def analyze_with(index: LexicalIndex, text: str) -> list[str]:
+    return index._analyze(text)  # the index's own analyser (with its compound splitting)
+
+
 def neighbours(weight: float, base: Ranker) -> Ranker:
     """Re-rank the top K: add `weight` x the best fused score of the chunk's neighbours."""
 
@@ -216,6 +245,8 @@ def main() -> None:
         tried.append((f"neighbouring chunks, weight {w}", neighbours(w, fused(**chosen))))  # type: ignore[arg-type]
     for w in (0.1, 0.2, 0.5):
         tried.append((f"document prior, weight {w}", doc_prior(w, fused(**chosen))))  # type: ignore[arg-type]
+    for gamma in (0.2, 0.4):
+        tried.append((f"per-question dense weight, gamma {gamma}", adaptive(gamma, **chosen)))  # type: ignore[arg-type]
     for beta in (0.3, 0.6):
         tried.append((f"dense pseudo-relevance feedback, beta {beta}", dense_prf(beta, chosen)))
     for label, ranker in tried:
