@@ -46,9 +46,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def _plain_tokens(word: str) -> tuple[str, ...]:
+    return () if len(word) < 2 or word in STOPWORDS else (_stem(word),)
+
+
 def analyze(text: str) -> list[str]:
     """Lower-case words, without Swedish stop words, stemmed and folded."""
-    return [_stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    return list(chain.from_iterable(map(_plain_tokens, words(text))))
 
 
 class Decompounder:
@@ -96,10 +100,7 @@ class Decompounder:
         return best[1]
 
     def analyze(self, text: str) -> list[str]:
-        return self.analyze_words(words(text))
-
-    def analyze_words(self, ws: list[str]) -> list[str]:
-        return list(chain.from_iterable(map(self.tokens, ws)))
+        return list(chain.from_iterable(map(self.tokens, words(text))))
 
     def tokens(self, word: str) -> tuple[str, ...]:
         """What one word of the text becomes: nothing (a stop word), its stem, or its
@@ -109,10 +110,6 @@ class Decompounder:
         if len(word) >= 2 * self._min:
             return (_stem(word), *self.parts(word))
         return (_stem(word),)
-
-
-def _plain_tokens(word: str) -> tuple[str, ...]:
-    return () if len(word) < 2 or word in STOPWORDS else (_stem(word),)
 
 
 class LexicalIndex:
