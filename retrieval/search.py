@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -91,17 +92,26 @@ class Searcher:
     def follow(self, every: float) -> threading.Event:
         """Load each new live generation in the background, within `every` seconds of
         its switch, so that the first question after a re-ingest does not wait for the
-        load (BM25 over 10k chunks: seconds). Set the returned event to stop."""
+        load (BM25 over 10k chunks: seconds). Set the returned event to stop; it stops by
+        itself when this Searcher is collected, and at exit before the interpreter shuts
+        down (no store call runs during finalisation)."""
         stop = threading.Event()
+        ref = weakref.ref(self)
 
         def run() -> None:
             while not stop.wait(every):
+                searcher = ref()
+                if searcher is None:
+                    return
                 try:
-                    self.current()
+                    searcher.current()
                 except Exception as exc:  # noqa: BLE001 - no index yet, store away: the next question says so
                     log.debug("following the live index: %s", exc)
+                del searcher
 
-        threading.Thread(target=run, name="searcher-follow", daemon=True).start()
+        thread = threading.Thread(target=run, name="searcher-follow", daemon=True)
+        thread.start()
+        weakref.finalize(self, _stop_following, stop, thread)
         return stop
 
     @property
@@ -167,6 +177,12 @@ class Searcher:
             for ident, score in fused[:k]
             if ident in gen.by_id
         ]
+
+
+def _stop_following(stop: threading.Event, thread: threading.Thread) -> None:
+    stop.set()
+    if thread is not threading.current_thread():
+        thread.join(timeout=10)
 
 
 def fuse_hybrid(dense: dict[str, float], lexical: dict[str, float], english: bool, pool: int,

@@ -76,3 +76,15 @@ def test_a_forked_child_gets_an_engine_of_its_own() -> None:
     got = int(os.read(read, 64))
     os.waitpid(pid, 0)
     assert got == pid and engine.call(lambda owner: owner) == os.getpid()
+
+
+def test_the_thread_ends_when_its_handle_is_collected() -> None:
+    import gc
+
+    engine = EngineThread(lambda: object(), "collected-engine")
+    thread = engine._thread
+    assert thread.is_alive() and engine.call(lambda target: target) is engine.target
+    del engine
+    gc.collect()
+    thread.join(timeout=5)
+    assert not thread.is_alive(), "the engine thread outlived its handle"

@@ -177,3 +177,53 @@ def test_the_searcher_loads_a_new_generation_before_anyone_asks(tmp_path: Path) 
         assert "900 kronor" in ans.text
     finally:
         stop.set()
+
+
+def test_following_ends_with_the_searcher(tmp_path: Path) -> None:
+    import gc
+    import threading
+
+    settings = _settings(tmp_path, _corpus(tmp_path))
+    embedder = HashingEmbedder()
+    run_ingest(settings, embedder, open_client(settings))
+    searcher = Searcher(open_client(settings), embedder)
+    before = set(threading.enumerate())
+    searcher.follow(0.02)
+    followers = [t for t in threading.enumerate() if t not in before]
+    assert [t.name for t in followers] == ["searcher-follow"]
+    del searcher
+    gc.collect()
+    for thread in followers:
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in followers), "a follower outlived its Searcher"
+
+
+EXIT_WHILE_FOLLOWING = """
+import sys, time
+from pathlib import Path
+from ingest.pipeline import run_ingest
+from retrieval.embedders import HashingEmbedder
+from retrieval.search import Searcher
+from retrieval.settings import load_settings
+from retrieval.store import open_client
+settings = load_settings().with_corpus(Path(sys.argv[1])).with_data(Path(sys.argv[2]))
+embedder = HashingEmbedder()
+run_ingest(settings, embedder, open_client(settings))
+kept = [Searcher(open_client(settings), embedder) for _ in range(8)]
+for searcher in kept:
+    searcher.follow(0.0005)
+time.sleep(0.3)
+"""
+
+
+def test_a_process_exits_cleanly_while_searchers_follow(tmp_path: Path) -> None:
+    """Followers polling the store when the interpreter shut down crashed it (SIGSEGV in
+    the store's native code): they are stopped before finalisation now."""
+    import subprocess
+    import sys
+
+    corpus = _corpus(tmp_path)
+    for run in range(3):
+        done = subprocess.run([sys.executable, "-c", EXIT_WHILE_FOLLOWING, str(corpus), str(tmp_path / f"data{run}")],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"run {run}: exit {done.returncode}\n{done.stderr[-2000:]}"
