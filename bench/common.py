@@ -12,10 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 
+from core.embedders import Embedder  # noqa: E402
+from core.settings import Settings, load_settings  # noqa: E402
+from core.store import open_client  # noqa: E402
 from ingest.pipeline import run_ingest  # noqa: E402
-from retrieval.embedders import Embedder  # noqa: E402
-from retrieval.settings import Settings, load_settings  # noqa: E402
-from retrieval.store import open_client  # noqa: E402
 
 
 def shared_corpus() -> Path:
@@ -141,7 +141,7 @@ class CountingEmbedder:
             self.seconds += time.perf_counter() - t0
 
     def count_tokens(self, text: str) -> int:
-        from retrieval.embedders import token_counter
+        from core.embedders import token_counter
 
         return token_counter(self.inner)(text)
 

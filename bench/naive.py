@@ -52,9 +52,9 @@ class MiniLM:
 def document_texts(corpus: Path) -> list[tuple[str, str]]:
     """(name relative to the corpus, whole text) of every readable document, the way a
     tutorial loader gives it: pages joined, no metadata."""
+    from core.errors import DocumentError
     from ingest.pipeline import corpus_files
     from ingest.readers import read_document
-    from retrieval.errors import DocumentError
 
     out = []
     for name, path in corpus_files(corpus):

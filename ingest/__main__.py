@@ -11,18 +11,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from ingest.pipeline import run_ingest
-from ingest.report import history_sv, read_history
-from retrieval.embedders import make_embedder
-from retrieval.errors import (
+from core.embedders import make_embedder
+from core.errors import (
     AssistantError,
     ConfigError,
     IngestBusyError,
     ManifestError,
     StoreUnavailableError,
 )
-from retrieval.settings import load_settings
-from retrieval.store import open_client
+from core.settings import load_settings
+from core.store import open_client
+from ingest.pipeline import run_ingest
+from ingest.report import history_sv, read_history
 
 
 def _progress(fraction: float, message: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from retrieval.model import Chunk, Page
+from core.records import Chunk, Page
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,4}\.)\s+[A-ZÅÄÖ][^.!?:;]{1,70}$")
@@ -156,9 +156,3 @@ def chunk_pages(
                 )
             )
     return chunks
-
-
-def indexed_text(chunk: Chunk) -> str:
-    """What the models and the lexical index read: title and section before the text."""
-    head = chunk.title if not chunk.section or chunk.section == chunk.title else f"{chunk.title} – {chunk.section}"
-    return f"{head}\n{chunk.text}"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from retrieval.errors import IngestBusyError
+from core.errors import IngestBusyError
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from retrieval.errors import ManifestError
+from core.errors import ManifestError
 
 MANIFEST_NAME = "sources.toml"
 

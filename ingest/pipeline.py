@@ -20,18 +20,11 @@ from pathlib import Path
 import numpy as np
 from chromadb.api import ClientAPI
 
-from ingest.chunking import chunk_pages, indexed_text
-from ingest.lock import ingest_lock
-from ingest.manifest import DocMeta, load_manifest, manifest_fingerprint
-from ingest.readers import SUPPORTED_SUFFIXES, read_document
-from ingest.report import DocOutcome, Report, append_history
-from ingest.responsibility import extract_responsibilities
-from ingest.validity import validity_for
-from retrieval.embedders import Embedder, token_counter
-from retrieval.errors import AssistantError, DocumentError
-from retrieval.model import Chunk, Page
-from retrieval.settings import Settings
-from retrieval.store import (
+from core.embedders import Embedder, token_counter
+from core.errors import AssistantError, DocumentError
+from core.records import Chunk, Page
+from core.settings import Settings
+from core.store import (
     DocInfo,
     LiveState,
     add_chunks,
@@ -44,6 +37,14 @@ from retrieval.store import (
     read_live,
     switch_live,
 )
+from core.text import indexed_text
+from ingest.chunking import chunk_pages
+from ingest.lock import ingest_lock
+from ingest.manifest import DocMeta, load_manifest, manifest_fingerprint
+from ingest.readers import SUPPORTED_SUFFIXES, read_document
+from ingest.report import DocOutcome, Report, append_history
+from ingest.responsibility import extract_responsibilities
+from ingest.validity import validity_for
 
 Progress = Callable[[float, str], None]
 EMBED_BATCH = 64
@@ -194,7 +195,7 @@ def _run(
     progress(0.0, "Läser dokumenten …")
     _pause_for_tests("locked")
     files = corpus_files(settings.corpus_dir)
-    max_bytes = settings.max_file_mb * 1024 * 1024
+    max_bytes = settings.max_file_bytes
     precheck_failed: dict[str, str] = {}  # name -> reason, for files refused before hashing
     hashed: list[tuple[str, str, Path]] = []
     for name, path in files:

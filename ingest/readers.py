@@ -17,8 +17,8 @@ from pathlib import Path
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
-from retrieval.errors import DocumentError
-from retrieval.model import Page
+from core.errors import DocumentError
+from core.records import Page
 
 SUPPORTED_SUFFIXES = {".pdf", ".md", ".markdown", ".txt"}
 

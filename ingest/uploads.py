@@ -13,9 +13,9 @@ import tempfile
 import unicodedata
 from pathlib import Path, PurePosixPath
 
+from core.errors import DocumentError
 from ingest.manifest import MANIFEST_NAME
 from ingest.readers import _mb, safe_filename, sniff_kind
-from retrieval.errors import DocumentError
 
 # File name ending -> what the content must sniff as.
 UPLOAD_KINDS = {".pdf": "pdf", ".md": "text", ".markdown": "text", ".txt": "text"}

@@ -4,42 +4,17 @@ python -m retrieval evaluate EVAL.jsonl [--data DIR] [--k 10] [--json REPORT] [-
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 
+from core.embedders import make_embedder
+from core.errors import AssistantError
+from core.settings import Settings, load_settings
+from core.store import open_client
 from retrieval.answer import Answer, Calibration, answer_question
-from retrieval.embedders import make_embedder
-from retrieval.errors import AssistantError
+from retrieval.answer_json import answer_json
 from retrieval.querylog import log_question
 from retrieval.search import Searcher
-from retrieval.settings import Settings, load_settings
-from retrieval.store import open_client
-from retrieval.trust import expired
-
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "passages": [passage_json(i, p) for i, p in enumerate(answer.passages, start=1)],
-        "warnings": answer.warnings,
-    }
-
-
-def passage_json(n: int, p: object) -> dict[str, object]:
-    from retrieval.model import Passage
-
-    assert isinstance(p, Passage)
-    c = p.chunk
-    meta = p.doc_meta
-    return {
-        "n": n, "doc": c.doc, "title": c.title, "page": c.page, "section": c.section,
-        "text": c.text, "score": round(p.score, 6),
-        "valid_from": meta.get("valid_from"), "valid_to": meta.get("valid_to"),
-        "expired": expired(meta, dt.date.today()),
-    }
 
 
 def print_answer(answer: Answer) -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.records import Passage
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex, analyze
-from retrieval.model import Passage
 from retrieval.privacy import mask_personal_data, warning_for
 from retrieval.search import Candidate, Mode, Searcher, to_passages
 from retrieval.sentences import display, sentence_spans

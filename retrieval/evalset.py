@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from retrieval.errors import AssistantError
+from core.errors import AssistantError
 
 _FIELDS = ("id", "question", "relevant", "type", "answer")
 _SPEC_FIELDS = ("doc", "contains")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrieval.answer import Calibration, answer_question
+from retrieval.answer_json import passage_json
 from retrieval.evalset import EvalQuestion, first_match_ranks
 from retrieval.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
 from retrieval.search import MODES, Mode, Searcher
@@ -41,8 +42,6 @@ def run_eval(
     questions: Sequence[EvalQuestion], searcher: Searcher, calibration: Calibration,
     config: str = "hybrid", k: int = 10, progress: Progress | None = None,
 ) -> EvalRun:
-    from retrieval.__main__ import passage_json
-
     mode = CONFIGS[config]
     scores: list[QuestionScores] = []
     rows: list[dict[str, Any]] = []

@@ -14,14 +14,14 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 
-from ingest.chunking import indexed_text
-from retrieval.embedders import Embedder
-from retrieval.errors import IndexMissingError, ModelMismatchError
+from core.embedders import Embedder
+from core.errors import IndexMissingError, ModelMismatchError
+from core.records import Chunk, Passage
+from core.store import LiveState, iter_records, open_generation, read_pointer, read_state
+from core.text import indexed_text
 from retrieval.fusion import Norm, convex_fusion, reciprocal_rank_fusion
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
-from retrieval.model import Chunk, Passage
-from retrieval.store import LiveState, iter_records, open_generation, read_pointer, read_state
 
 Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.store import LiveState
 from ingest.validity import Validity, is_expired, validity_note
 from retrieval.lexical import analyze
 from retrieval.search import Candidate
-from retrieval.store import LiveState
 
 _WHO = re.compile(
     r"^\s*(vem|vilka|vilken|vilket|vad heter den (nämnd|myndighet))\b.*"

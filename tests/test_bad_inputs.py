@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 import ingest.__main__ as ingest_cli
+from core.embedders import HashingEmbedder
+from core.errors import ManifestError
+from core.settings import load_settings
+from core.store import generations, open_client, read_live
 from ingest.pipeline import run_ingest
-from retrieval.embedders import HashingEmbedder
-from retrieval.errors import ManifestError
 from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import generations, open_client, read_live
 from tests import pdfs
 from tests.index_checks import check_index, live_chunks
 

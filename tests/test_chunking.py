@@ -3,9 +3,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import chunk_pages, find_sections, indexed_text
-from retrieval.embedders import HashingEmbedder
-from retrieval.model import Page
+from core.embedders import HashingEmbedder
+from core.records import Page
+from core.text import indexed_text
+from ingest.chunking import chunk_pages, find_sections
 from tests.conftest import REPO
 
 COUNT = HashingEmbedder().count_tokens

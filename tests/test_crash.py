@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.settings import load_settings
-from retrieval.store import generations, open_client
+from core.settings import load_settings
+from core.store import generations, open_client
 from tests.conftest import REPO
 from tests.index_checks import check_index
 
@@ -31,10 +31,10 @@ STATEMENT = REPO / "corpus" / "socialnamnden-tjansteutlatande-strategi-romsk-ink
 READER = """
 import json, sys
 from retrieval.answer import Calibration, answer_question
-from retrieval.embedders import make_embedder
+from core.embedders import make_embedder
 from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client
+from core.settings import load_settings
+from core.store import open_client
 
 settings = load_settings().with_data(sys.argv[1])
 searcher = Searcher(open_client(settings), make_embedder(settings))

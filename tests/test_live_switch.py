@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from core.embedders import HashingEmbedder
+from core.settings import load_settings
+from core.store import open_client, read_live
 from ingest.pipeline import run_ingest
-from retrieval.embedders import HashingEmbedder
-from retrieval.settings import load_settings
-from retrieval.store import open_client, read_live
 from tests.conftest import REPO
 from tests.index_checks import check_index
 from tests.test_reingest import NEW, OLD, QUESTION, boendestod, write_corpus
@@ -28,10 +28,10 @@ READER = """
 import json, sys, time
 from pathlib import Path
 from retrieval.answer import answer_question
-from retrieval.embedders import HashingEmbedder
+from core.embedders import HashingEmbedder
 from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client
+from core.settings import load_settings
+from core.store import open_client
 
 settings = load_settings().with_data(sys.argv[1])
 stop = Path(sys.argv[2])

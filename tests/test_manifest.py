@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ManifestError
 from ingest.manifest import DocMeta, load_manifest, manifest_fingerprint
-from retrieval.errors import ManifestError
 
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ir_measures import RR, Qrel, R, ScoredDoc, Success, nDCG
 
-from retrieval.errors import AssistantError
+from core.errors import AssistantError
 from retrieval.evalset import (
     EvalQuestion,
     EvalSetError,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from core.embedders import HashingEmbedder
+from core.errors import IndexMissingError, ModelMismatchError
+from core.settings import Settings, load_settings
+from core.store import generations, open_client, read_live
 from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration, answer_question
-from retrieval.embedders import HashingEmbedder
-from retrieval.errors import IndexMissingError, ModelMismatchError
 from retrieval.search import Searcher
-from retrieval.settings import Settings, load_settings
-from retrieval.store import generations, open_client, read_live
 from tests.conftest import REPO
 
 NEVER_REFUSE = Calibration.never_refuse()
@@ -94,8 +94,8 @@ def test_missing_index_and_model_mismatch(tmp_path: Path) -> None:
 
 
 def test_document_title_without_manifest_entry() -> None:
+    from core.records import Page
     from ingest.pipeline import document_title
-    from retrieval.model import Page
 
     assert document_title(None, [Page(None, "\n# Riktlinjer för tolk\n\nText.")], "a.md") == "Riktlinjer för tolk"
     pdf = [Page(1, "Riktlinjer för tolk i socialtjänsten\nSyfte\nRiktlinjerna beskriver när.")]
@@ -108,7 +108,7 @@ def test_document_title_without_manifest_entry() -> None:
 def test_the_live_record_stays_small_and_old_states_go(tmp_path: Path) -> None:
     """Every query reads `live`: it holds only the generation and the model; the state
     (documents, metadata, responsibilities) is read when the generation changes."""
-    from retrieval.store import LIVE_ID, STATE_PREFIX, _meta, read_pointer
+    from core.store import LIVE_ID, STATE_PREFIX, _meta, read_pointer
 
     corpus = _corpus(tmp_path)
     settings = _settings(tmp_path, corpus)
@@ -202,10 +202,10 @@ EXIT_WHILE_FOLLOWING = """
 import sys, time
 from pathlib import Path
 from ingest.pipeline import run_ingest
-from retrieval.embedders import HashingEmbedder
+from core.embedders import HashingEmbedder
 from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client
+from core.settings import load_settings
+from core.store import open_client
 settings = load_settings().with_corpus(Path(sys.argv[1])).with_data(Path(sys.argv[2]))
 embedder = HashingEmbedder()
 run_ingest(settings, embedder, open_client(settings))

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
+from core.settings import load_settings
+from core.store import open_client
 from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration
 from retrieval.evalset import check_phrases, load_eval_set
 from retrieval.evaluate import CONFIGS, EvalRun, run_eval
 from retrieval.metrics import RETRIEVAL_METRICS
 from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client
 from tests.conftest import REPO
 
 THRESHOLDS = REPO / "eval" / "thresholds.toml"

@@ -12,9 +12,9 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import DependencyError
 
+from core.errors import DocumentError
+from core.records import Page
 from ingest.readers import SUPPORTED_SUFFIXES, read_document, safe_filename, sniff_kind
-from retrieval.errors import DocumentError
-from retrieval.model import Page
 from tests.pdfs import make_pdf
 
 MB = 1024 * 1024

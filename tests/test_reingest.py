@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 import ingest.__main__ as ingest_cli
+from core.embedders import HashingEmbedder
+from core.errors import IngestBusyError
+from core.settings import Settings, load_settings
+from core.store import LivePointer, generations, iter_records, open_client, open_generation, read_live
 from ingest.lock import ingest_lock
 from ingest.pipeline import embed_hash, run_ingest
 from ingest.report import HISTORY, read_history
 from retrieval.answer import answer_question
-from retrieval.embedders import HashingEmbedder
-from retrieval.errors import IngestBusyError
 from retrieval.search import Searcher
-from retrieval.settings import Settings, load_settings
-from retrieval.store import LivePointer, generations, iter_records, open_client, open_generation, read_live
 from tests.index_checks import check_index, live_chunks, never_refuse
 
 NEVER_REFUSE = never_refuse()

@@ -17,12 +17,10 @@ from typing import Any
 
 import pytest
 
-from ingest.pipeline import run_ingest
-from retrieval.embedders import HashingEmbedder
-from retrieval.errors import IngestBusyError, StoreUnavailableError
-from retrieval.search import Searcher
-from retrieval.settings import Settings, load_settings
-from retrieval.store import (
+from core.embedders import HashingEmbedder
+from core.errors import IngestBusyError, StoreUnavailableError
+from core.settings import Settings, load_settings
+from core.store import (
     LEASE_ID,
     Lease,
     _meta,
@@ -35,6 +33,8 @@ from retrieval.store import (
     read_live,
     release_lease,
 )
+from ingest.pipeline import run_ingest
+from retrieval.search import Searcher
 from tests.conftest import DEFAULT_QUESTION, REPO
 from tests.servers import Server, base_env, free_port, start_chroma
 
@@ -50,10 +50,10 @@ ASKER = r"""
 import json, sys, time, traceback
 from pathlib import Path
 from retrieval.answer import Calibration, answer_question
-from retrieval.embedders import make_embedder
+from core.embedders import make_embedder
 from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client
+from core.settings import load_settings
+from core.store import open_client
 
 question, stop, seconds = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
 settings = load_settings()

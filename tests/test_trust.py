@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.embedders import HashingEmbedder
+from core.settings import load_settings
+from core.store import open_client, read_live
 from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration, answer_question
-from retrieval.embedders import HashingEmbedder
 from retrieval.querylog import LOG_FILE, log_question
 from retrieval.search import Searcher
-from retrieval.settings import load_settings
-from retrieval.store import open_client, read_live
 from retrieval.trust import asks_who_is_responsible
 from tests.conftest import REPO
 
@@ -137,8 +137,8 @@ def test_ansvar_page_lists_and_filters(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_ask_json_carries_validity_fields(tmp_path: Path) -> None:
-    from retrieval.__main__ import passage_json
-    from retrieval.model import Chunk, Passage
+    from core.records import Chunk, Passage
+    from retrieval.answer_json import passage_json
 
     chunk = Chunk("i", "d.md", "Strategi 2018–2022", None, None, None, 0, 1, "x", "h", "h", 0)
     out = passage_json(1, Passage(chunk, 0.5, {"valid_from": "2018", "valid_to": "2022"}))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
+from core.errors import DocumentError
 from ingest.pipeline import corpus_files
 from ingest.uploads import remove_document, save_upload
-from retrieval.errors import DocumentError
 from ui.documents import handle_uploads
 
 MB = 1024 * 1024

@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import AssistantError
+from core.store import LiveState
 from retrieval.answer import answer_question
-from retrieval.errors import AssistantError
 from retrieval.querylog import log_question
-from retrieval.store import LiveState
 from ui.feedback import drafts_panel, feedback_buttons
 from ui.render import answer_record, when
 from ui.resources import ensure_index, resources

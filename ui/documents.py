@@ -16,12 +16,12 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import AssistantError, DocumentError, IngestBusyError, ManifestError
+from core.store import LiveState, read_live
 from ingest.manifest import DocMeta, load_manifest
 from ingest.pipeline import corpus_files, run_ingest
 from ingest.report import STATUS_SV, Report, read_history
 from ingest.uploads import UPLOAD_SUFFIXES, existing_file, remove_document, save_upload, upload_name
-from retrieval.errors import AssistantError, DocumentError, IngestBusyError, ManifestError
-from retrieval.store import LiveState, read_live
 from ui.auth import is_coordinator, login_panel
 from ui.render import when
 from ui.resources import Resources, resources
@@ -239,7 +239,7 @@ def show_report(report: Report, titles: Mapping[str, str]) -> None:
 
 def _actions(res: Resources) -> Report | None:
     settings = res.settings
-    max_bytes = settings.max_file_mb * _MB
+    max_bytes = settings.max_file_bytes
     report = None
     if st.button(UPDATE_LABEL, type="primary", key="documents_update",
                  help="Läser in nya och ändrade dokument och tar bort borttagna ur indexet."):

@@ -23,12 +23,12 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import AssistantError, DocumentError
+from core.settings import ROOT
+from core.store import LiveState
 from ingest.readers import read_document
-from retrieval.errors import AssistantError, DocumentError
 from retrieval.evalset import EvalQuestion, EvalSetError, RelevantSpec, check_phrases, collapse, load_eval_set
 from retrieval.evaluate import CONFIGS, EvalRun, failures, report_json, run_eval
-from retrieval.settings import ROOT
-from retrieval.store import LiveState
 from ui.resources import Resources, ensure_index, resources
 
 EVAL_DIR = ROOT / "eval"
@@ -233,7 +233,7 @@ def report_name(set_name: str, when: float) -> str:
 def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestion]] | None:
     """The set to run (its name and questions), or None with the reason shown."""
     settings = res.settings
-    max_bytes = settings.max_file_mb * 1024 * 1024
+    max_bytes = settings.max_file_bytes
     source = st.radio("Utvärderingsmängd", [SOURCE_SHIPPED, SOURCE_UPLOAD], horizontal=True,
                       key="evaluation_source")
     if source == SOURCE_SHIPPED:

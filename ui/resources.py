@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.embedders import Embedder, make_embedder
+from core.errors import IngestBusyError
+from core.settings import Settings, load_settings
+from core.store import LiveState, open_client, read_live
 from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration
-from retrieval.embedders import Embedder, make_embedder
-from retrieval.errors import IngestBusyError
 from retrieval.search import Searcher
-from retrieval.settings import Settings, load_settings
-from retrieval.store import LiveState, open_client, read_live
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

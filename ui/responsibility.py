@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from retrieval.errors import AssistantError
-from retrieval.store import LiveState, read_live
+from core.errors import AssistantError
+from core.store import LiveState, read_live
 from ui.resources import resources
 
 COLUMNS = ["Aktör", "Åtgärd", "Dokument", "Sida"]

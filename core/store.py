@@ -35,9 +35,9 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
-from retrieval.errors import ConfigError, IngestBusyError, StoreUnavailableError
-from retrieval.model import Chunk
-from retrieval.settings import Settings
+from core.errors import ConfigError, IngestBusyError, StoreUnavailableError
+from core.records import Chunk
+from core.settings import Settings
 
 META = "assistant_meta"
 PREFIX = "chunks_"

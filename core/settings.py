@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from retrieval.errors import ConfigError
+from core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +52,10 @@ class Settings:
     chroma_url: str  # ASSISTANT_CHROMA_URL: http://host:port; empty = embedded store
     log_questions: bool  # ASSISTANT_LOG_QUESTIONS, default 0 (never log question text)
     follow_seconds: int = 2  # ASSISTANT_FOLLOW_SECONDS: how often the app looks for a new index; 0 = only when asked
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
 
     @property
     def chroma_path(self) -> Path:

@@ -21,8 +21,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 
-from retrieval.errors import ConfigError
-from retrieval.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 Role = Literal["query", "passage"]
 T = TypeVar("T")

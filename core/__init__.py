@@ -1,0 +1,1 @@
+"""The shared core: records, settings, errors, the store and the embedder seam."""

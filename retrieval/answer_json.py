@@ -1,0 +1,30 @@
+"""The JSON of an answer, as `ask --json` prints it and evaluation reports keep it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.records import Passage
+from retrieval.answer import Answer
+from retrieval.trust import expired
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "passages": [passage_json(i, p) for i, p in enumerate(answer.passages, start=1)],
+        "warnings": answer.warnings,
+    }
+
+
+def passage_json(n: int, p: Passage) -> dict[str, object]:
+    c = p.chunk
+    meta = p.doc_meta
+    return {
+        "n": n, "doc": c.doc, "title": c.title, "page": c.page, "section": c.section,
+        "text": c.text, "score": round(p.score, 6),
+        "valid_from": meta.get("valid_from"), "valid_to": meta.get("valid_to"),
+        "expired": expired(meta, dt.date.today()),
+    }
