@@ -33,6 +33,7 @@ import httpx
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from core.errors import ConfigError, IngestBusyError, StoreUnavailableError
@@ -104,7 +105,19 @@ def open_client(settings: Settings) -> ClientAPI:
         except Exception as exc:
             raise StoreUnavailableError(str(exc)) from exc
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    for attempt in range(5):
+        try:
+            return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        except chromadb.errors.InternalError as exc:
+            # Two processes opening a new, empty data folder at once both run Chroma's
+            # schema migration; the loser fails with "table ... already exists". The
+            # winner's schema is complete a moment later: open it again.
+            if "already exists" not in str(exc) or attempt == 4:
+                raise
+            # chromadb caches the system before starting it: forget the one that failed.
+            SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 @contextmanager
