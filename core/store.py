@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 from urllib.parse import urlparse
 
@@ -37,7 +37,7 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from core.errors import ConfigError, IngestBusyError, StoreUnavailableError
-from core.records import Chunk
+from core.records import Chunk, DocInfo, Statement, Validity
 from core.settings import Settings
 
 META = "assistant_meta"
@@ -48,23 +48,7 @@ LEASE_ID = "ingest_lease"
 LEASE_TTL = 120.0  # seconds a lease lasts unless renewed; a killed ingest blocks others this long
 _UNIT: list[Sequence[float] | Sequence[int]] = [[1.0]]  # meta records carry a 1-d dummy vector
 PAGE_SIZE = 5000
-
-
-@dataclass(frozen=True)
-class DocInfo:
-    """What the index knows of one document (kept in the live record)."""
-
-    doc: str
-    title: str
-    doc_hash: str
-    meta_hash: str
-    pages: int
-    chunks: int
-    ingested_at: float
-    status: str = "ok"
-    meta: dict[str, Any] = field(default_factory=dict)
-    # statements of responsibility: {"actor", "measure", "sentence", "page", "start", "end"}
-    responsibilities: list[dict[str, Any]] = field(default_factory=list)
+SCHEMA = 2  # of the generation state record; 1: document facts in untyped dicts
 
 
 @dataclass(frozen=True)
@@ -78,17 +62,69 @@ class LiveState:
     previous: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        data: dict[str, object] = {
+            "schema": SCHEMA, "generation": self.generation, "model_id": self.model_id, "dim": self.dim,
+            "created": self.created, "chunking": self.chunking, "previous": self.previous,
+            "documents": {name: _doc_json(info) for name, info in self.documents.items()},
+        }
+        return json.dumps(data, ensure_ascii=False)
 
     @staticmethod
     def from_json(raw: str) -> LiveState:
         data = json.loads(raw)
-        docs = {k: DocInfo(**v) for k, v in data.pop("documents").items()}
-        return LiveState(documents=docs, **data)
+        read_doc = _doc_from_json if data.get("schema") == SCHEMA else _doc_from_schema_1
+        return LiveState(
+            generation=str(data["generation"]), model_id=str(data["model_id"]), dim=int(data["dim"]),
+            created=float(data["created"]), chunking=str(data["chunking"]), previous=data.get("previous"),
+            documents={name: read_doc(d) for name, d in data["documents"].items()},
+        )
 
     @property
     def chunk_count(self) -> int:
         return sum(d.chunks for d in self.documents.values())
+
+
+def _doc_json(info: DocInfo) -> dict[str, object]:
+    data = {f.name: getattr(info, f.name) for f in fields(DocInfo)}
+    data["validity"] = asdict(info.validity)
+    data["statements"] = [asdict(st) for st in info.statements]
+    data["extra"] = dict(info.extra)
+    return data
+
+
+def _doc_from_json(data: dict[str, Any]) -> DocInfo:
+    data = dict(data)
+    validity = Validity(**data.pop("validity"))
+    statements = tuple(Statement(**st) for st in data.pop("statements"))
+    return DocInfo(validity=validity, statements=statements, **data)
+
+
+def _doc_from_schema_1(data: dict[str, Any]) -> DocInfo:
+    """A document of an index written before the records were typed: facts in a `meta`
+    dict, statements as `responsibilities` rows. Read so that the app keeps answering
+    until the next ingest rebuilds the index (its chunking tag differs)."""
+    meta = dict(data.get("meta") or {})
+
+    def text(key: str) -> str | None:
+        value = meta.pop(key, None)
+        return None if value is None else str(value)
+
+    validity = Validity(text("valid_from"), text("valid_to"), text("validity_source") or "okänd")
+    known = {
+        "kind": text("kind"), "issuer": text("issuer"), "source": text("source"), "adopted": text("adopted"),
+        "replaced_by": text("replaced_by"), "excerpt": bool(meta.pop("excerpt", False)),
+    }
+    meta.pop("title", None)
+    statements = tuple(
+        Statement(str(r["actor"]), str(r["measure"]), str(r["sentence"]), r["page"], int(r["start"]), int(r["end"]))
+        for r in data.get("responsibilities") or []
+    )
+    return DocInfo(
+        doc=str(data["doc"]), title=str(data["title"]), doc_hash=str(data["doc_hash"]),
+        meta_hash=str(data["meta_hash"]), pages=int(data["pages"]), chunks=int(data["chunks"]),
+        ingested_at=float(data["ingested_at"]), status=str(data.get("status", "ok")),
+        validity=validity, statements=statements, extra=meta, **known,  # type: ignore[arg-type]
+    )
 
 
 def open_client(settings: Settings) -> ClientAPI:

@@ -14,7 +14,6 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +21,9 @@ from chromadb.api import ClientAPI
 
 from core.embedders import Embedder, token_counter
 from core.errors import AssistantError, DocumentError
-from core.records import Chunk, Page
+from core.records import Chunk, DocInfo, Page, Scalar, Statement
 from core.settings import Settings
 from core.store import (
-    DocInfo,
     LiveState,
     add_chunks,
     create_generation,
@@ -133,30 +131,35 @@ def _indexed_as(live_docs: dict[str, DocInfo], name: str, doc_hash: str) -> bool
     return info is not None and info.doc_hash == doc_hash
 
 
-def responsibility_rows(pages: list[Page]) -> list[dict[str, object]]:
+def statements_of(pages: list[Page]) -> tuple[Statement, ...]:
     """Who is to do what, per page; offsets are into the page text."""
-    return [
-        {"actor": r.actor, "measure": r.measure, "sentence": r.sentence_display,
-         "page": page.number, "start": r.start, "end": r.end}
+    return tuple(
+        Statement(r.actor, r.measure, r.sentence_display, page.number, r.start, r.end)
         for page in pages
         for r in extract_responsibilities(page.text)
-    ]
+    )
 
 
 def embed_hash(model_id: str, text: str) -> str:
     return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
 
 
-def _doc_meta(meta: DocMeta | None, title: str) -> dict[str, object]:
-    validity = validity_for(meta, title)
-    data: dict[str, object] = {"valid_from": validity.valid_from, "valid_to": validity.valid_to,
-                               "validity_source": validity.source}
-    if meta:
-        plain = {f.name: getattr(meta, f.name) for f in fields(meta) if f.name != "extra"}
-        extra = dict(meta.extra)
-        data.update({k: v for k, v in plain.items() if v is not None})
-        data.update({k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in extra.items()})
-    return data
+def _scalar(value: object) -> Scalar:
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def describe_document(
+    name: str, doc_hash: str, meta: DocMeta | None, title: str, pages: list[Page], chunks: int
+) -> DocInfo:
+    """What the index keeps of a document it has just read."""
+    m = meta or DocMeta()
+    return DocInfo(
+        doc=name, title=title, doc_hash=doc_hash, meta_hash=manifest_fingerprint(meta) if meta else "",
+        pages=max((p.number or 1) for p in pages), chunks=chunks, ingested_at=time.time(),
+        kind=m.kind, issuer=m.issuer, source=m.source, adopted=m.adopted, excerpt=m.excerpt,
+        validity=validity_for(meta, title), replaced_by=m.replaced_by, statements=statements_of(pages),
+        extra={k: _scalar(v) for k, v in m.extra.items()},
+    )
 
 
 def run_ingest(
@@ -184,7 +187,7 @@ def _run(
     settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress, report: Report
 ) -> None:
     manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
-    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v2"  # v2: responsibilities per document
+    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v3"  # v3: typed document records
     live = read_live(client)
     # Another model or chunking: every document is chunked and embedded again.
     report.rebuilt = live is not None and (live.model_id != embedder.model_id or live.chunking != chunking)
@@ -281,12 +284,7 @@ def _run(
         status = "added" if not old else (
             "metadata" if old.doc_hash == doc_hash and not report.rebuilt else "changed")
         report.outcomes.append(DocOutcome(name, status, len(chunks)))
-        new_docs[name] = DocInfo(
-            doc=name, title=title, doc_hash=doc_hash, meta_hash=meta_hash,
-            pages=max((p.number or 1) for p in pages), chunks=len(chunks),
-            ingested_at=time.time(), meta=_doc_meta(meta, title),
-            responsibilities=responsibility_rows(pages),
-        )
+        new_docs[name] = describe_document(name, doc_hash, meta, title, pages, len(chunks))
     for name in sorted(set(live_docs) - set(new_docs)):
         changed = True
         report.outcomes.append(DocOutcome(name, "removed", live_docs[name].chunks))

@@ -11,6 +11,7 @@ from core.embedders import make_embedder
 from core.errors import AssistantError
 from core.settings import Settings, load_settings
 from core.store import open_client
+from core.wording import chunk_citation
 from retrieval.answer import Answer, Calibration, answer_question
 from retrieval.answer_json import answer_json
 from retrieval.querylog import log_question
@@ -24,9 +25,8 @@ def print_answer(answer: Answer) -> None:
     print()
     print("Källor:" if not answer.refused else "Närmaste dokument:")
     for i, p in enumerate(answer.passages, start=1):
-        c = p.chunk
-        where = ", ".join(x for x in [f"s. {c.page_label or c.page}" if c.page else "", c.section or ""] if x)
-        print(f"  [{i}] {c.title}" + (f" ({where})" if where else ""))
+        where = chunk_citation(p.chunk)
+        print(f"  [{i}] {p.chunk.title}" + (f" ({where})" if where else ""))
 
 
 def _settings(args: argparse.Namespace) -> Settings:

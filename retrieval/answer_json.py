@@ -6,7 +6,6 @@ import datetime as dt
 
 from core.records import Passage
 from retrieval.answer import Answer
-from retrieval.trust import expired
 
 
 def answer_json(answer: Answer) -> dict[str, object]:
@@ -20,11 +19,10 @@ def answer_json(answer: Answer) -> dict[str, object]:
 
 
 def passage_json(n: int, p: Passage) -> dict[str, object]:
-    c = p.chunk
-    meta = p.doc_meta
+    c, validity = p.chunk, p.doc.validity
     return {
         "n": n, "doc": c.doc, "title": c.title, "page": c.page, "section": c.section,
         "text": c.text, "score": round(p.score, 6),
-        "valid_from": meta.get("valid_from"), "valid_to": meta.get("valid_to"),
-        "expired": expired(meta, dt.date.today()),
+        "valid_from": validity.valid_from, "valid_to": validity.valid_to,
+        "expired": validity.is_expired(dt.date.today()),
     }

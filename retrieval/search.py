@@ -196,8 +196,4 @@ def fuse_hybrid(dense: dict[str, float], lexical: dict[str, float], english: boo
 
 
 def to_passages(candidates: Sequence[Candidate], state: LiveState) -> list[Passage]:
-    out = []
-    for c in candidates:
-        info = state.documents.get(c.chunk.doc)
-        out.append(Passage(chunk=c.chunk, score=c.score, doc_meta=dict(info.meta) if info else {}))
-    return out
+    return [Passage(chunk=c.chunk, score=c.score, doc=state.documents[c.chunk.doc]) for c in candidates]

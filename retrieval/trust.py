@@ -7,10 +7,10 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from core.records import Statement
 from core.store import LiveState
-from ingest.validity import Validity, is_expired, validity_note
+from core.wording import validity_note
 from retrieval.lexical import analyze
 from retrieval.search import Candidate
 
@@ -46,30 +46,18 @@ def find_responsible(question: str, candidates: Sequence[Candidate], state: Live
         info = state.documents.get(chunk.doc)
         if info is None:
             continue
-        by_sentence: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        for row in info.responsibilities:
-            if row["page"] == chunk.page and chunk.start <= row["start"] and row["end"] <= chunk.end:
-                by_sentence.setdefault((row["start"], row["end"]), []).append(row)
+        by_sentence: dict[tuple[int, int], list[Statement]] = {}
+        for row in info.statements:
+            if row.page == chunk.page and chunk.start <= row.start and row.end <= chunk.end:
+                by_sentence.setdefault((row.start, row.end), []).append(row)
         for (start, end), rows in by_sentence.items():
-            words = set(analyze(rows[0]["sentence"] + " " + " ".join(r["measure"] for r in rows)))
+            words = set(analyze(rows[0].sentence + " " + " ".join(r.measure for r in rows)))
             overlap = len(terms & words) / len(terms) if terms else 0.0
             score = overlap - 0.1 * index
             if overlap >= 0.34 and (best is None or score > best.score):
-                actors = tuple(dict.fromkeys(r["actor"] for r in rows))
-                best = Responsible(actors, index, start - chunk.start, end - chunk.start, rows[0]["sentence"], score)
+                actors = tuple(dict.fromkeys(r.actor for r in rows))
+                best = Responsible(actors, index, start - chunk.start, end - chunk.start, rows[0].sentence, score)
     return best
-
-
-def validity_of(meta: dict[str, object]) -> Validity:
-    return Validity(
-        str(meta["valid_from"]) if meta.get("valid_from") else None,
-        str(meta["valid_to"]) if meta.get("valid_to") else None,
-        str(meta.get("validity_source") or "okänd"),
-    )
-
-
-def expired(meta: dict[str, object], today: dt.date) -> bool:
-    return is_expired(validity_of(meta), today)
 
 
 def validity_notes(docs: Sequence[str], state: LiveState, today: dt.date) -> dict[str, str]:
@@ -79,7 +67,7 @@ def validity_notes(docs: Sequence[str], state: LiveState, today: dt.date) -> dic
         info = state.documents.get(doc)
         if info is None:
             continue
-        note = validity_note(info.title, validity_of(info.meta), today)
+        note = validity_note(info.title, info.validity, today)
         if note:
             notes[doc] = note
     return notes
@@ -91,7 +79,7 @@ def prefer_newer(candidates: list[Candidate], state: LiveState) -> tuple[list[Ca
     replaced: dict[str, str] = {}
     for cand in candidates:
         info = state.documents.get(cand.chunk.doc)
-        newer = str(info.meta.get("replaced_by") or "") if info else ""
+        newer = (info.replaced_by or "") if info else ""
         if newer and newer in state.documents and newer != cand.chunk.doc:
             replaced[cand.chunk.doc] = newer
     if not replaced:

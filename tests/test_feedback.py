@@ -18,11 +18,9 @@ from ui.feedback import (
     draft_line,
     drafts_of,
     first_words,
-    page_and_section,
-    passage_text,
     to_jsonl,
 )
-from ui.render import highlight_html
+from ui.render import ShownAnswer, ShownSource, highlight_html
 from ui.resources import resources
 
 PNR = "19121212-1212"
@@ -31,16 +29,16 @@ PASSAGE = ("Ansvarsfördelning \n\nKommunstyrelsen föreslås ansvara för kommu
            "uppföljning av strategin. Det är <viktigt> & bra.")
 
 
-def source(n: int = 1, where: str = "avsnitt ”Ansvarsfördelning”", text: str = PASSAGE) -> dict[str, Any]:
+def source(n: int = 1, section: str | None = "Ansvarsfördelning", text: str = PASSAGE) -> ShownSource:
     """A source as ui.render.answer_record makes it."""
-    return {"n": n, "doc": DOC, "title": "Tjänsteutlåtandet", "where": where,
-            "html": highlight_html(text, [(19, 60)]), "text": text, "quoted": True, "preview": " ".join(text.split())[:160],
-            "validity": "gäller 2018–2022"}
+    return ShownSource(n=n, doc=DOC, title="Tjänsteutlåtandet", page=None, page_label=None, section=section,
+                       text=text, html=highlight_html(text, [(19, 60)]), quoted=True, validity="gäller 2018–2022")
 
 
-def record(question: str, refused: bool = False, sources: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"question": question, "text": "…", "refused": refused, "quotes": [],
-            "sources": [source()] if sources is None else sources, "warnings": []}
+def record(question: str, refused: bool = False, sources: list[ShownSource] | None = None,
+           **fields: Any) -> ShownAnswer:
+    return ShownAnswer(question=question, text=fields.pop("text", "…"), refused=refused,
+                       sources=tuple([source()] if sources is None else sources), **fields)
 
 
 def test_draft_line_has_the_format_and_masks_the_question_again() -> None:
@@ -61,28 +59,22 @@ def test_draft_line_has_the_format_and_masks_the_question_again() -> None:
 
 
 def test_nothing_else_goes_into_the_draft() -> None:
-    rec = record("Vad gäller?")
-    rec["text"] = f"Svar som nämner {PNR}"
-    rec["quotes"] = [{"n": 1, "text": f"citat {PNR}"}]
-    rec["warnings"] = [f"varning {PNR}"]
-    rec["typed_by_user"] = f"anteckning {PNR}"
+    rec = record("Vad gäller?", text=f"Svar som nämner {PNR}", warnings=(f"varning {PNR}",),
+                 responsible=(f"anteckning {PNR}",))
     assert PNR not in to_jsonl([draft_line(rec)])
 
 
 def test_the_contains_phrase_is_verbatim_passage_text() -> None:
-    text = passage_text(source())
-    assert text == PASSAGE  # the passage as stored, not the flowed HTML
+    assert draft_line(record("Vad gäller?"))["shown"][0]["contains"] == first_words(PASSAGE)  # not the flowed HTML
     assert first_words("  a  b\n\nc d e f g h i j ") == "a b c d e f g h"
     assert first_words("bara tre ord") == "bara tre ord"
-    assert passage_text({"preview": "förhandsvisning"}) == "förhandsvisning"
 
 
-def test_page_and_section() -> None:
-    assert page_and_section({"where": "s. 5, avsnitt ”Bakgrund, del 2”"}) == (5, "Bakgrund, del 2")
-    assert page_and_section({"where": "s. iv"}) == ("iv", None)
-    assert page_and_section({"where": "avsnitt ”Ärendet”"}) == (None, "Ärendet")
-    assert page_and_section({"where": ""}) == (None, None)
-    assert page_and_section({"where": "s. 5", "page": 7, "section": "X"}) == (7, "X")  # the fields win
+def test_a_source_is_cited_by_page_label_and_section() -> None:
+    where = ShownSource(n=1, doc=DOC, title="T", page=5, page_label="iv", section="Bakgrund, del 2", text="x",
+                        html="x", quoted=False, validity="").where
+    assert where == "s. iv, avsnitt ”Bakgrund, del 2”"
+    assert source(section=None).where == ""
 
 
 def test_refusal_shows_three_documents_and_ids_are_stable() -> None:
@@ -95,13 +87,13 @@ def test_refusal_shows_three_documents_and_ids_are_stable() -> None:
 
 
 def test_drafts_of_the_session_are_the_thumbs_down_answers() -> None:
-    up = {**record("Första frågan?"), "feedback_id": "a1"}
-    down = {**record(f"Andra frågan {PNR}?"), "feedback_id": "b2"}
-    untouched = {**record("Tredje frågan?"), "feedback_id": "c3"}
+    up = record("Första frågan?", feedback_id="a1")
+    down = record(f"Andra frågan {PNR}?", feedback_id="b2")
+    untouched = record("Tredje frågan?", feedback_id="c3")
     messages: list[dict[str, Any]] = [
         {"role": "user", "content": "Första frågan?"}, {"role": "assistant", "answer": up},
         {"role": "user", "content": "Andra frågan [personnummer]?"}, {"role": "assistant", "answer": down},
-        {"role": "assistant", "answer": untouched}, {"role": "assistant", "answer": {**down}},
+        {"role": "assistant", "answer": untouched}, {"role": "assistant", "answer": down},
     ]
     values = {"feedback_a1": 1, "feedback_b2": THUMBS_DOWN}
     drafts = drafts_of(messages, values)

@@ -43,7 +43,7 @@ def test_ingest_then_search_and_cite(tmp_path: Path) -> None:
     assert state is not None and state.model_id == embedder.model_id
     doc = state.documents["socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"]
     assert doc.title.startswith("Socialförvaltningens tjänsteutlåtande")
-    assert doc.meta["kind"] == "remissvar" and doc.meta["valid_from"] == "2018"
+    assert doc.kind == "remissvar" and doc.validity.valid_from == "2018"
 
     searcher = Searcher(client, embedder)
     ans = answer_question("Vem ansvarar för kommunikation, samordning och uppföljning av strategin?",

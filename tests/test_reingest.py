@@ -170,7 +170,7 @@ def test_changed_sources_entry_updates_metadata_and_title(env: Env) -> None:
     assert statuses(report) == {"parkering.md": "metadata", "boendestod.md": "unchanged",
                                 "bibliotek.md": "unchanged"}
     assert env.embedder.texts_embedded == texts
-    assert read_live(env.client).documents["parkering.md"].meta["kind"] == "taxa"  # type: ignore[union-attr]
+    assert read_live(env.client).documents["parkering.md"].kind == "taxa"  # type: ignore[union-attr]
 
     # A new title is part of the indexed text: that document's chunks are embedded again.
     (env.corpus / "sources.toml").write_text(SOURCES.replace("Boendeparkering i innerstaden",

@@ -104,7 +104,7 @@ def test_a_newer_document_is_preferred_and_named(tmp_path: Path) -> None:
     client = open_client(settings)
     run_ingest(settings, embedder, client)
     state = read_live(client)
-    assert state is not None and state.documents["gammal.md"].meta["replaced_by"] == "ny.md"
+    assert state is not None and state.documents["gammal.md"].replaced_by == "ny.md"
     answer = answer_question("Hur ofta följs programmet mot våld i nära relationer upp varje år?",
                              Searcher(client, embedder), Calibration.never_refuse(), today=dt.date(2026, 1, 1))
     assert answer.passages[0].chunk.doc == "ny.md"
@@ -137,12 +137,13 @@ def test_ansvar_page_lists_and_filters(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_ask_json_carries_validity_fields(tmp_path: Path) -> None:
-    from core.records import Chunk, Passage
+    from core.records import Chunk, DocInfo, Passage, Validity
     from retrieval.answer_json import passage_json
 
     chunk = Chunk("i", "d.md", "Strategi 2018–2022", None, None, None, 0, 1, "x", "h", "h", 0)
-    out = passage_json(1, Passage(chunk, 0.5, {"valid_from": "2018", "valid_to": "2022"}))
+    info = DocInfo("d.md", chunk.title, "h", "", 1, 1, 0.0, validity=Validity("2018", "2022", "titel"))
+    out = passage_json(1, Passage(chunk, 0.5, info))
     assert out["valid_from"] == "2018" and out["valid_to"] == "2022" and out["expired"] is True
-    out = passage_json(1, Passage(chunk, 0.5, {}))
+    out = passage_json(1, Passage(chunk, 0.5, DocInfo("d.md", chunk.title, "h", "", 1, 1, 0.0)))
     assert out["valid_from"] is None and out["valid_to"] is None and out["expired"] is False
     json.dumps(out)

@@ -1,4 +1,4 @@
-"""Tests for ingest.validity."""
+"""Tests for ingest.validity and the validity wording of core.wording."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 
+from core.records import Validity
+from core.wording import period, validity_label, validity_note
 from ingest.manifest import DocMeta
-from ingest.validity import Validity, is_expired, validity_for, validity_note
+from ingest.validity import validity_for
 
 TODAY = date(2025, 6, 1)
 
@@ -84,11 +86,11 @@ def test_first_valid_range_is_used() -> None:
     ],
 )
 def test_is_expired(valid_to: str | None, today: date, expired: bool) -> None:
-    assert is_expired(Validity("2018", valid_to, "titel"), today) is expired
+    assert Validity("2018", valid_to, "titel").is_expired(today) is expired
 
 
 def test_only_valid_from_never_expires() -> None:
-    assert not is_expired(Validity("2001", None, "sources.toml"), TODAY)
+    assert not Validity("2001", None, "sources.toml").is_expired(TODAY)
 
 
 @pytest.mark.parametrize(
@@ -154,3 +156,20 @@ def test_validity_note_none_when_current_or_unknown() -> None:
         )
         is None
     )
+
+
+@pytest.mark.parametrize(
+    ("v", "shown", "label"),
+    [
+        (Validity("2018", "2022", "titel"), "2018–2022", "gällde 2018–2022, har upphört"),
+        (Validity("2018-01-01", "2022-06-30", "sources.toml"), "2018-01-01 – 2022-06-30",
+         "gällde 2018-01-01 – 2022-06-30, har upphört"),
+        (Validity("2024", None, "sources.toml"), "från 2024", "gäller från 2024"),
+        (Validity(None, "2030", "sources.toml"), "till och med 2030", "gäller till och med 2030"),
+        (Validity(None, "2022", "sources.toml"), "till och med 2022", "gällde till och med 2022, har upphört"),
+        (Validity(), "", ""),
+    ],
+)
+def test_one_wording_of_a_period(v: Validity, shown: str, label: str) -> None:
+    assert period(v) == shown
+    assert validity_label(v, TODAY) == label

@@ -10,8 +10,8 @@ from core.errors import AssistantError
 from core.store import LiveState
 from retrieval.answer import answer_question
 from retrieval.querylog import log_question
-from ui.feedback import drafts_panel, feedback_buttons
-from ui.render import answer_record, when
+from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
+from ui.render import ShownAnswer, answer_record, when
 from ui.resources import ensure_index, resources
 
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
@@ -30,26 +30,26 @@ def sidebar(state: LiveState | None) -> None:
         st.caption(f"Modell: {state.model_id}")
 
 
-def show_answer(record: dict[str, Any]) -> None:
-    for warning in record["warnings"]:
+def show_answer(record: ShownAnswer) -> None:
+    for warning in record.warnings:
         st.warning(warning)
-    if record["refused"]:
-        st.markdown(f"**{record['text']}**")
-        if record["sources"]:
+    if record.refused:
+        st.markdown(f"**{record.text}**")
+        if record.sources:
             st.caption("Närmaste dokument:")
-            for s in record["sources"][:3]:
-                st.caption(f"• {s['title']}" + (f" ({s['where']})" if s["where"] else ""))
+            for s in record.sources[:REFUSAL_SHOWN]:
+                st.caption(f"• {s.title}" + (f" ({s.where})" if s.where else ""))
         feedback_buttons(record)
         return
-    st.markdown(record["text"].replace("$", "\\$"))
+    st.markdown(record.text.replace("$", "\\$"))
     st.caption("Källor")
-    for s in record["sources"]:
-        label = f"[{s['n']}] {s['title']}" + (f" – {s['where']}" if s["where"] else "")
-        if s["validity"]:
-            label += f" ({s['validity']})"
+    for s in record.sources:
+        label = f"[{s.n}] {s.title}" + (f" – {s.where}" if s.where else "")
+        if s.validity:
+            label += f" ({s.validity})"
         with st.expander(label, expanded=False):
-            st.markdown(f"<div lang='sv'>{s['html']}</div>", unsafe_allow_html=True)
-            st.caption(f"Fil: {s['doc']}")
+            st.markdown(f"<div lang='sv'>{s.html}</div>", unsafe_allow_html=True)
+            st.caption(f"Fil: {s.doc}")
     feedback_buttons(record)
 
 

@@ -17,7 +17,9 @@ from typing import Any
 import streamlit as st
 
 from core.errors import AssistantError, DocumentError, IngestBusyError, ManifestError
+from core.records import Validity
 from core.store import LiveState, read_live
+from core.wording import period
 from ingest.manifest import DocMeta, load_manifest
 from ingest.pipeline import corpus_files, run_ingest
 from ingest.report import STATUS_SV, Report, read_history
@@ -41,17 +43,6 @@ _REPORT = "documents_last_report"  # the last report of this session
 
 
 # --- What the page shows (plain functions) --------------------------------------------
-
-
-def validity(meta: Mapping[str, Any]) -> str:
-    start, end = meta.get("valid_from"), meta.get("valid_to")
-    if start and end:
-        return f"{start}–{end}"
-    if start:
-        return f"från {start}"
-    if end:
-        return f"till {end}"
-    return ""
 
 
 def last_failures(history: list[dict[str, Any]]) -> dict[str, str]:
@@ -88,9 +79,9 @@ def document_rows(
         elif _modified_since(on_disk[name], info.ingested_at):
             status, reason = "ändrat i mappen", "läses in på nytt vid nästa uppdatering"
         rows.append({
-            "Titel": info.title, "Fil": name, "Typ": str(info.meta.get("kind") or ""),
+            "Titel": info.title, "Fil": name, "Typ": info.kind or "",
             "Format": FORMAT_SV.get(Path(name).suffix.lower(), ""), "Sidor": info.pages,
-            "Avsnitt": info.chunks, "Giltighet": validity(info.meta), "Inläst": when(info.ingested_at),
+            "Avsnitt": info.chunks, "Giltighet": period(info.validity), "Inläst": when(info.ingested_at),
             "Status": status, "Orsak": reason,
         })
     for name in sorted(set(on_disk) - set(documents)):
@@ -103,7 +94,7 @@ def document_rows(
             "Titel": (meta.title if meta and meta.title else name), "Fil": name,
             "Typ": (meta.kind or "") if meta else "", "Format": FORMAT_SV.get(Path(name).suffix.lower(), ""),
             "Sidor": None, "Avsnitt": None,
-            "Giltighet": validity({"valid_from": meta.valid_from, "valid_to": meta.valid_to}) if meta else "",
+            "Giltighet": period(Validity(meta.valid_from, meta.valid_to)) if meta else "",
             "Inläst": "", "Status": NOT_INGESTED, "Orsak": reason,
         })
     return rows

@@ -17,11 +17,8 @@ the last part is the Streamlit widgets the chat uses.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
-import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from typing import Any
 import streamlit as st
 
 from retrieval.privacy import mask_personal_data
+from ui.render import ShownAnswer
 
 DRAFT_TYPE = "utkast"
 NOTE = "Fyll i relevant: välj doc och en fras ur rätt passage"
@@ -40,9 +38,6 @@ REFUSAL_SHOWN = 3  # the chat lists this many nearest documents under a refusal 
 _KEY_PREFIX = "feedback_"  # + the answer's feedback id: the st.feedback widget
 _DRAFTS_KEY = "feedback_drafts"  # the session's thumbs-down drafts (list of dicts), for tests and reuse
 _SAVED_KEY = "feedback_saved"  # ids of drafts already appended to the feedback file
-_WHERE_PAGE = re.compile(r"^s\. (?P<page>.+?)(?=, avsnitt ”|$)")
-_WHERE_SECTION = re.compile(r"avsnitt ”(?P<section>.*)”$")
-_TAG = re.compile(r"<[^>]+>")
 
 
 # --- Plain functions ----------------------------------------------------------------
@@ -58,57 +53,22 @@ def first_words(text: str, n: int = CONTAINS_WORDS) -> str:
     return " ".join(text.split()[:n])
 
 
-def passage_text(source: Mapping[str, Any]) -> str:
-    """The whole passage of a source of ui.render.answer_record, as stored; for older
-    records without "text", its highlighted HTML without the markup, else the preview."""
-    stored = source.get("text")
-    if isinstance(stored, str) and stored:
-        return stored
-    raw = source.get("html")
-    if isinstance(raw, str) and raw:
-        return html.unescape(_TAG.sub("", raw.replace("<br>", "\n")))
-    return str(source.get("preview") or "")
-
-
-def page_and_section(source: Mapping[str, Any]) -> tuple[int | str | None, str | None]:
-    """A source's page and section: the fields when the record has them, else parsed
-    from its "where" text ("s. 5, avsnitt ”Bakgrund”")."""
-    if "page" in source or "section" in source:
-        return source.get("page"), source.get("section")
-    where = str(source.get("where") or "")
-    page: int | str | None = None
-    section: str | None = None
-    if m := _WHERE_PAGE.search(where):
-        label = m.group("page").strip()
-        page = int(label) if label.isdigit() else label
-    if m := _WHERE_SECTION.search(where):
-        section = m.group("section")
-    return page, section
-
-
 def draft_id(question: str, shown: Sequence[Mapping[str, Any]]) -> str:
     """A short, stable id from the masked question and the passages shown."""
     key = json.dumps([question, [[s.get("doc"), s.get("contains")] for s in shown]], ensure_ascii=False)
     return f"{DRAFT_TYPE}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:10]}"
 
 
-def draft_line(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A draft evaluation line from an answer record (ui.render.answer_record)."""
-    question = mask(str(record.get("question") or ""))
-    sources = list(record.get("sources") or [])
-    if record.get("refused"):
-        sources = sources[:REFUSAL_SHOWN]
-    shown = []
-    for source in sources:
-        page, section = page_and_section(source)
-        shown.append({
-            "doc": str(source.get("doc") or ""),
-            "title": str(source.get("title") or ""),
-            "page": page,
-            "section": section,
-            # Document text, not typed by the user; masked all the same.
-            "contains": mask(first_words(passage_text(source))),
-        })
+def draft_line(record: ShownAnswer) -> dict[str, Any]:
+    """A draft evaluation line from an answer the chat showed."""
+    question = mask(record.question)
+    sources = record.sources[:REFUSAL_SHOWN] if record.refused else record.sources
+    shown = [
+        {"doc": s.doc, "title": s.title, "page": s.page, "section": s.section,
+         # Document text, not typed by the user; masked all the same.
+         "contains": mask(first_words(s.text))}
+        for s in sources
+    ]
     return {"id": draft_id(question, shown), "question": question, "relevant": [], "type": DRAFT_TYPE,
             "shown": shown, "note": NOTE}
 
@@ -169,10 +129,9 @@ def drafts_of(messages: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) 
     drafts = []
     for message in messages:
         record = message.get("answer")
-        if message.get("role") != "assistant" or not isinstance(record, Mapping):
+        if message.get("role") != "assistant" or not isinstance(record, ShownAnswer):
             continue
-        ident = record.get("feedback_id")
-        if ident and values.get(_KEY_PREFIX + str(ident)) == THUMBS_DOWN:
+        if values.get(_KEY_PREFIX + record.feedback_id) == THUMBS_DOWN:
             drafts.append(draft_line(record))
     return unique(drafts)
 
@@ -180,7 +139,7 @@ def drafts_of(messages: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) 
 # --- Streamlit widgets ----------------------------------------------------------------
 
 
-def _on_feedback(key: str, record: dict[str, Any], data_dir: str | None) -> None:
+def _on_feedback(key: str, record: ShownAnswer, data_dir: str | None) -> None:
     if data_dir is None or st.session_state.get(key) != THUMBS_DOWN:
         return
     draft = draft_line(record)
@@ -206,13 +165,12 @@ def _feedback_dir() -> Path | None:
     return settings.data_dir if settings.log_questions else None
 
 
-def feedback_buttons(record: dict[str, Any], data_dir: Path | None = None) -> None:
+def feedback_buttons(record: ShownAnswer, data_dir: Path | None = None) -> None:
     """Thumbs up/down under an answer. A thumbs-down is also appended (masked) to
     data_dir/feedback.jsonl: `data_dir` if given, else the data folder when question
     logging is enabled."""
     data_dir = data_dir or _feedback_dir()
-    ident = record.setdefault("feedback_id", uuid.uuid4().hex[:12])  # stable across reruns
-    key = _KEY_PREFIX + ident
+    key = _KEY_PREFIX + record.feedback_id  # made with the record: stable across reruns
     st.feedback("thumbs", key=key, on_change=_on_feedback,
                 args=(key, record, os.fspath(data_dir) if data_dir else None))
 

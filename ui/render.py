@@ -6,12 +6,12 @@ import datetime as dt
 import html
 import re
 import time
+import uuid
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
 
+from core.wording import citation, validity_label
 from retrieval.answer import Answer
-from retrieval.sentences import display
-from retrieval.trust import expired
 
 
 def highlight_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -44,46 +44,52 @@ def _short_last_line(text: str) -> bool:
     return len(last.split()) <= 6 and last[:1].isupper() and "," not in last
 
 
-def where(page: int | None, page_label: str | None, section: str | None) -> str:
-    parts = []
-    if page is not None:
-        parts.append(f"s. {page_label or page}")
-    if section:
-        parts.append(f"avsnitt ”{section}”")
-    return ", ".join(parts)
+@dataclass(frozen=True)
+class ShownSource:
+    """A passage under an answer, as the chat shows it."""
+
+    n: int
+    doc: str
+    title: str
+    page: int | None
+    page_label: str | None
+    section: str | None
+    text: str  # the passage as stored
+    html: str  # the passage, escaped, with the quoted sentences marked
+    quoted: bool
+    validity: str  # "gällde 2018–2022, har upphört", or ""
+
+    @property
+    def where(self) -> str:
+        return citation(self.page, self.page_label, self.section)
 
 
-def answer_record(answer: Answer) -> dict[str, Any]:
-    """A plain, serialisable record of an answer for the session history."""
+@dataclass(frozen=True)
+class ShownAnswer:
+    """What the chat keeps of an answer in the session history."""
+
+    question: str  # masked
+    text: str
+    refused: bool
+    sources: tuple[ShownSource, ...]
+    warnings: tuple[str, ...] = ()
+    responsible: tuple[str, ...] = ()
+    feedback_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # the thumbs widget's key
+
+
+def answer_record(answer: Answer, today: dt.date | None = None) -> ShownAnswer:
+    today = today or dt.date.today()
     sources = []
     for n, p in enumerate(answer.passages, start=1):
         c = p.chunk
         spans = [(q.start, q.end) for q in answer.quotes if q.n == n]
-        sources.append({
-            "n": n, "doc": c.doc, "title": c.title, "where": where(c.page, c.page_label, c.section),
-            "page": c.page, "page_label": c.page_label, "section": c.section, "text": c.text,
-            "html": highlight_html(c.text, spans), "quoted": bool(spans),
-            "preview": display(c.text)[:160],
-            "validity": validity_label(p.doc_meta),
-        })
-    return {
-        "question": answer.question, "text": answer.text, "refused": answer.refused,
-        "quotes": [{"n": q.n, "text": q.text} for q in answer.quotes],
-        "sources": sources, "warnings": list(answer.warnings), "responsible": list(answer.responsible),
-    }
-
-
-def validity_label(meta: dict[str, object]) -> str:
-    start, end = meta.get("valid_from"), meta.get("valid_to")
-    if expired(meta, dt.date.today()):
-        return f"gällde {start}–{end}, har upphört" if start else f"gällde till {end}, har upphört"
-    if start and end:
-        return f"gäller {start}–{end}"
-    if start:
-        return f"gäller från {start}"
-    if end:
-        return f"gäller till {end}"
-    return ""
+        sources.append(ShownSource(
+            n=n, doc=c.doc, title=c.title, page=c.page, page_label=c.page_label, section=c.section,
+            text=c.text, html=highlight_html(c.text, spans), quoted=bool(spans),
+            validity=validity_label(p.doc.validity, today),
+        ))
+    return ShownAnswer(answer.question, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
+                       tuple(answer.responsible))
 
 
 def when(ts: float) -> str:

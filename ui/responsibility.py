@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.errors import AssistantError
 from core.store import LiveState, read_live
+from core.wording import citation
 from ui.resources import resources
 
 COLUMNS = ["Aktör", "Åtgärd", "Dokument", "Sida"]
@@ -19,11 +20,11 @@ def rows(state: LiveState) -> list[dict[str, Any]]:
     """One row per (actor, statement), in document order."""
     out = []
     for info in sorted(state.documents.values(), key=lambda d: d.title):
-        for r in info.responsibilities:
+        for r in info.statements:
             out.append({
-                "Aktör": r["actor"], "Åtgärd": r["measure"], "Dokument": info.title,
-                "Sida": r["page"] if r["page"] is not None else "", "doc": info.doc,
-                "mening": r["sentence"],
+                "Aktör": r.actor, "Åtgärd": r.measure, "Dokument": info.title,
+                "Sida": r.page if r.page is not None else "", "doc": info.doc,
+                "mening": r.sentence,
             })
     return out
 
@@ -56,10 +57,10 @@ def page() -> None:
     st.dataframe([{c: r[c] for c in COLUMNS} for r in shown], hide_index=True, use_container_width=True)
     st.subheader("Meningarna i dokumenten")
     for r in shown[:200]:
-        where = f", s. {r['Sida']}" if r["Sida"] != "" else ""
+        where = citation(r["Sida"] if r["Sida"] != "" else None)
         with st.expander(f"{r['Aktör']}: {r['Åtgärd'][:90]}"):
             st.markdown(f"> {r['mening']}")
-            st.caption(f"{r['Dokument']}{where} ({r['doc']})")
+            st.caption(f"{r['Dokument']}{', ' + where if where else ''} ({r['doc']})")
 
 
 if __name__ == "__main__":
