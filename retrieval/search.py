@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,26 +41,25 @@ class Candidate:
 class LoadedGeneration:
     """Everything a query needs from one generation, loaded once."""
 
-    def __init__(self, state: LiveState, collection: Collection) -> None:
+    def __init__(self, state: LiveState, collection: Collection,
+                 index_text: Callable[[Chunk], str] = indexed_text) -> None:
         self.state = state
         self.collection = collection
         self.chunks: list[Chunk] = [c for c, _, _ in iter_records(collection, with_vectors=False)]
         self.chunks.sort(key=lambda c: (c.doc, c.ordinal))
         self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
-        self.lexical = LexicalIndex([indexed_text(c) for c in self.chunks])
+        self.lexical = LexicalIndex([index_text(c) for c in self.chunks])
 
 
 class Searcher:
     """Follows the live generation; safe to share between threads."""
 
     def __init__(self, client: ClientAPI, embedder: Embedder, pool: int = 30,
-                 weights: dict[str, float] | None = None, alpha: float = ALPHA, norm: Norm = NORM) -> None:
+                 index_text: Callable[[Chunk], str] = indexed_text) -> None:
         self.client = client
         self.embedder = embedder
         self.pool = pool
-        self.weights = weights or {"dense": 1.0, "bm25": 1.0}
-        self.alpha = alpha
-        self.norm = norm
+        self.index_text = index_text  # what the lexical index reads of a chunk (the ingest's choice)
         self._lock = threading.Lock()
         self._loaded: LoadedGeneration | None = None
 
@@ -80,7 +79,8 @@ class Searcher:
                             state = read_state(self.client, pointer.generation)
                             if state is None:
                                 raise NotFoundError(f"state of {pointer.generation}")
-                            loaded = LoadedGeneration(state, open_generation(self.client, state.generation))
+                            collection = open_generation(self.client, state.generation)
+                            loaded = LoadedGeneration(state, collection, self.index_text)
                         except NotFoundError:
                             if attempt == 2:
                                 raise
@@ -122,30 +122,26 @@ class Searcher:
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question], "query")[0]
 
-    def search(self, question: str, k: int, mode: Mode = "hybrid",
-               query_vector: np.ndarray | None = None) -> list[Candidate]:
-        return self.search_generation(question, k, mode, query_vector)[1]
+    def search(self, question: str, k: int, mode: Mode | Method = "hybrid",
+               query_vector: np.ndarray | None = None, english: bool | None = None) -> list[Candidate]:
+        return self.search_generation(question, k, mode, query_vector, english)[1]
 
     def search_generation(
-        self, question: str, k: int, mode: Mode = "hybrid", query_vector: np.ndarray | None = None
+        self, question: str, k: int, mode: Mode | Method = "hybrid", query_vector: np.ndarray | None = None,
+        english: bool | None = None,
     ) -> tuple[LoadedGeneration, list[Candidate]]:
-        """The candidates and the generation they came from (one generation, always)."""
-        dense: dict[str, float] = {}
-        lexical: dict[str, float] = {}
+        """The candidates and the generation they came from (one generation, always).
+        `english`: the caller's language decision for the question (else made here)."""
+        method = METHODS[mode] if isinstance(mode, str) else mode
         pool = max(self.pool, k)
         for attempt in (1, 2):
             gen = self.current()
             if not gen.chunks:
                 return gen, []
-            if mode == "bm25":
-                break
-            if query_vector is None:
+            if method.dense and query_vector is None:
                 query_vector = self.embed_query(question)
             try:
-                got = gen.collection.query(
-                    query_embeddings=[query_vector.tolist()], n_results=min(pool, len(gen.chunks)),
-                    include=["distances"],
-                )
+                scores = retrieve(gen, question, query_vector if method.dense else None, pool, method.lexical)
             except NotFoundError:
                 # A later ingest dropped this generation while we were using it: forget it,
                 # read `live` again and retry once (dense and BM25 stay on one generation).
@@ -155,28 +151,75 @@ class Searcher:
                 if attempt == 2:
                     raise
                 continue
-            dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
-            break
-        if mode != "dense":
-            lexical = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool)}
-        rankings: dict[str, Sequence[str]] = {}
-        if dense:
-            rankings["dense"] = list(dense)
-        if lexical:
-            rankings["bm25"] = list(lexical)
-        english = mode.startswith("hybrid") and is_english(question)
-        if mode == "hybrid":
-            fused = fuse_hybrid(dense, lexical, english, pool, self.alpha, self.norm)
-        else:
-            weights = dict(self.weights)
-            if english:
-                weights["bm25"] = 0.0
-            fused = reciprocal_rank_fusion(rankings, weights)
-        return gen, [
-            Candidate(gen.chunks[gen.by_id[ident]], score, dense.get(ident), lexical.get(ident))
-            for ident, score in fused[:k]
-            if ident in gen.by_id
-        ]
+            fused = method.fuse(scores, is_english(question) if english is None else english)
+            return gen, [
+                Candidate(gen.chunks[gen.by_id[ident]], score, scores.dense.get(ident), scores.lexical.get(ident))
+                for ident, score in fused[:k]
+                if ident in gen.by_id
+            ]
+        raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What each retriever returned for a question: chunk id -> score, best first."""
+
+    dense: dict[str, float]  # cosine similarity
+    lexical: dict[str, float]  # BM25
+    pool: int  # how many each retriever was asked for
+
+
+def retrieve(gen: LoadedGeneration, question: str, vector: np.ndarray | None, pool: int,
+             lexical: bool = True) -> Scores:
+    """The dense scores (when a query vector is given) and the BM25 scores (when
+    `lexical`) of `pool` candidates each. NotFoundError when the generation was dropped."""
+    dense: dict[str, float] = {}
+    if vector is not None:
+        got = gen.collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, len(gen.chunks)),
+                                   include=["distances"])
+        dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
+    bm25 = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool)} if lexical else {}
+    return Scores(dense, bm25, pool)
+
+
+Fusion = Callable[[Scores, bool], list[tuple[str, float]]]  # (scores, English question) -> ranked ids
+
+
+def convex(alpha: float = ALPHA, norm: Norm = NORM) -> Fusion:
+    """The fusion of mode "hybrid"."""
+    def fuse(scores: Scores, english: bool) -> list[tuple[str, float]]:
+        return fuse_hybrid(scores.dense, scores.lexical, english, scores.pool, alpha, norm)
+
+    return fuse
+
+
+def rrf(weights: Mapping[str, float] | None = None, k: int = 60, english_switch: bool = True) -> Fusion:
+    """Reciprocal rank fusion (mode "hybrid-rrf"); over one retriever's list, its order."""
+    def fuse(scores: Scores, english: bool) -> list[tuple[str, float]]:
+        rankings = {name: list(s) for name, s in (("dense", scores.dense), ("bm25", scores.lexical)) if s}
+        w = {"dense": 1.0, "bm25": 1.0, **(weights or {})}
+        if english and english_switch:
+            w["bm25"] = 0.0
+        return reciprocal_rank_fusion(rankings, w, k)
+
+    return fuse
+
+
+@dataclass(frozen=True)
+class Method:
+    """Which retrievers run, and how their scores are fused."""
+
+    dense: bool
+    lexical: bool
+    fuse: Fusion
+
+
+METHODS: dict[Mode, Method] = {
+    "hybrid": Method(True, True, convex()),
+    "hybrid-rrf": Method(True, True, rrf()),
+    "dense": Method(True, False, rrf(english_switch=False)),
+    "bm25": Method(False, True, rrf(english_switch=False)),
+}
 
 
 def _stop_following(stop: threading.Event, thread: threading.Thread) -> None:
