@@ -39,9 +39,10 @@ from core.store import (
 )
 from core.text import indexed_text
 from ingest.chunking import chunk_pages
+from ingest.formats import SUPPORTED_SUFFIXES
 from ingest.lock import ingest_lock
 from ingest.manifest import DocMeta, load_manifest, manifest_fingerprint
-from ingest.readers import SUPPORTED_SUFFIXES, read_document
+from ingest.readers import read_document
 from ingest.report import DocOutcome, Report, append_history
 from ingest.responsibility import extract_responsibilities
 from ingest.validity import validity_for
