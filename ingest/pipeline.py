@@ -101,8 +101,7 @@ def _run(
     on_phase("locked")
     files = hash_files(corpus_files(settings.corpus_dir), settings.max_file_bytes)
     old_records, vectors = stored_records(client, live, embedder.model_id)
-    stored = {name: len(rows) for name, rows in old_records.items()}
-    plan = make_plan(files, manifest, live_docs, stored, report.rebuilt)
+    plan = make_plan(files, manifest, live_docs, {n: len(r) for n, r in old_records.items()}, report.rebuilt)
     build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder),
                       embedder.model_id, progress, report)
     removed = sorted(set(plan.removed) | {name for name in build.dropped if name in live_docs})
