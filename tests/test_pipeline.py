@@ -95,7 +95,7 @@ def test_missing_index_and_model_mismatch(tmp_path: Path) -> None:
 
 def test_document_title_without_manifest_entry() -> None:
     from core.records import Page
-    from ingest.pipeline import document_title
+    from ingest.describe import document_title
 
     assert document_title(None, [Page(None, "\n# Riktlinjer för tolk\n\nText.")], "a.md") == "Riktlinjer för tolk"
     pdf = [Page(1, "Riktlinjer för tolk i socialtjänsten\nSyfte\nRiktlinjerna beskriver när.")]

@@ -14,7 +14,8 @@ from pypdf.errors import DependencyError
 
 from core.errors import DocumentError
 from core.records import Page
-from ingest.readers import SUPPORTED_SUFFIXES, read_document, safe_filename, sniff_kind
+from ingest.formats import SUPPORTED_SUFFIXES, sniff_kind
+from ingest.readers import read_document, safe_filename
 from tests.pdfs import make_pdf
 
 MB = 1024 * 1024

@@ -20,21 +20,20 @@ from core.errors import AssistantError, DocumentError, IngestBusyError, Manifest
 from core.records import Validity
 from core.store import LiveState, read_live
 from core.wording import period
+from ingest.formats import UPLOAD_SUFFIXES, format_name_sv, formats_sv
 from ingest.manifest import DocMeta, load_manifest
 from ingest.pipeline import corpus_files, run_ingest
 from ingest.report import STATUS_SV, Report, read_history
-from ingest.uploads import UPLOAD_SUFFIXES, existing_file, remove_document, save_upload, upload_name
+from ingest.uploads import existing_file, remove_document, save_upload, upload_name
 from ui.auth import is_coordinator, login_panel
 from ui.render import when
 from ui.resources import Resources, resources
 
 NOT_INGESTED = "ej inläst"
 DOC_STATUS_SV = {"ok": "inläst"}
-FORMAT_SV = {".pdf": "PDF", ".md": "Markdown", ".markdown": "Markdown", ".txt": "Text"}
 UPDATE_LABEL = "Uppdatera index"
 LIST_COLUMNS = ["Titel", "Status", "Typ", "Giltighet", "Sidor", "Avsnitt", "Inläst", "Orsak", "Format", "Fil"]
 REMOVE_LABEL = "Ta bort"
-_MB = 1024 * 1024
 
 _MESSAGES = "documents_messages"  # (level, text) left by callbacks for the next run
 _CONFIRM = "documents_confirm_remove"  # the document waiting for confirmation
@@ -80,7 +79,7 @@ def document_rows(
             status, reason = "ändrat i mappen", "läses in på nytt vid nästa uppdatering"
         rows.append({
             "Titel": info.title, "Fil": name, "Typ": info.kind or "",
-            "Format": FORMAT_SV.get(Path(name).suffix.lower(), ""), "Sidor": info.pages,
+            "Format": format_name_sv(name), "Sidor": info.pages,
             "Avsnitt": info.chunks, "Giltighet": period(info.validity), "Inläst": when(info.ingested_at),
             "Status": status, "Orsak": reason,
         })
@@ -92,7 +91,7 @@ def document_rows(
             reason = "läses in vid nästa uppdatering"
         rows.append({
             "Titel": (meta.title if meta and meta.title else name), "Fil": name,
-            "Typ": (meta.kind or "") if meta else "", "Format": FORMAT_SV.get(Path(name).suffix.lower(), ""),
+            "Typ": (meta.kind or "") if meta else "", "Format": format_name_sv(name),
             "Sidor": None, "Avsnitt": None,
             "Giltighet": period(Validity(meta.valid_from, meta.valid_to)) if meta else "",
             "Inläst": "", "Status": NOT_INGESTED, "Orsak": reason,
@@ -239,7 +238,7 @@ def _actions(res: Resources) -> Report | None:
             st.session_state[_REPORT] = report
     key = f"documents_upload_{st.session_state.get(_UPLOAD_ROUND, 0)}"
     st.file_uploader(
-        "Ladda upp dokument (PDF, Markdown eller text)", type=UPLOAD_SUFFIXES, accept_multiple_files=True,
+        f"Ladda upp dokument ({formats_sv('eller')})", type=UPLOAD_SUFFIXES, accept_multiple_files=True,
         key=key, on_change=_on_upload, args=(settings.corpus_dir, max_bytes, key),
         help=(f"Högst {settings.max_file_mb} MB per fil. En fil med samma namn som ett befintligt dokument "
               f"ersätter det. Filerna läses in när du trycker på ”{UPDATE_LABEL}”."),

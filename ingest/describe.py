@@ -1,0 +1,62 @@
+"""What the index records of one document: its title, and its DocInfo (validity,
+manifest metadata, statements of responsibility), built in one place."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from core.records import Chunk, DocInfo, Page, Scalar, Statement
+from ingest.formats import is_markdown
+from ingest.manifest import DocMeta
+from ingest.responsibility import extract_responsibilities
+from ingest.validity import validity_for
+
+
+def document_title(meta: DocMeta | None, pages: list[Page], name: str) -> str:
+    """The manifest's title, else the first heading (a Markdown `#` line, or the first
+    line of a PDF or text file when it reads as a title), else the file name."""
+    if meta and meta.title:
+        return meta.title
+    markdown = is_markdown(name)
+    for page in pages[:1]:
+        lines = [line.strip() for line in page.text.splitlines() if line.strip()]
+        for line in lines[:15]:
+            m = re.match(r"^#{1,3}\s+(.+?)\s*#*$", line)
+            if m:
+                return m.group(1).strip()
+        if lines and not markdown:
+            first = lines[0]
+            if len(first) <= 120 and len(first.split()) <= 15 and not first.endswith((".", ",", ";", ":")):
+                return first
+    stem = Path(name).stem.replace("_", " ").replace("-", " ").strip()
+    return stem[:1].upper() + stem[1:]
+
+
+def statements_of(pages: list[Page]) -> tuple[Statement, ...]:
+    """Who is to do what, per page; offsets are into the page text."""
+    return tuple(
+        Statement(r.actor, r.measure, r.sentence_display, page.number, r.start, r.end)
+        for page in pages
+        for r in extract_responsibilities(page.text)
+    )
+
+
+def _scalar(value: object) -> Scalar:
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def describe_document(
+    name: str, doc_hash: str, meta_hash: str, meta: DocMeta | None, title: str,
+    pages: list[Page], chunks: list[Chunk],
+) -> DocInfo:
+    """The DocInfo of a document just read and chunked."""
+    m = meta or DocMeta()
+    return DocInfo(
+        doc=name, title=title, doc_hash=doc_hash, meta_hash=meta_hash,
+        pages=max((p.number or 1) for p in pages), chunks=len(chunks), ingested_at=time.time(),
+        kind=m.kind, issuer=m.issuer, source=m.source, adopted=m.adopted, excerpt=m.excerpt,
+        validity=validity_for(meta, title), replaced_by=m.replaced_by, statements=statements_of(pages),
+        extra={k: _scalar(v) for k, v in m.extra.items()},
+    )

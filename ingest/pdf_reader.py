@@ -1,0 +1,74 @@
+"""PDF files: the text layer per page, with printed page labels."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import DependencyError
+
+from core.errors import DocumentError
+from core.records import Page
+from ingest.text_reader import normalise
+
+_CORRUPT = "PDF-filen är skadad eller ofullständig och kan inte läsas"
+_AES = (
+    "PDF-filen är krypterad (AES) och kan inte läsas i den här installationen "
+    "(Python-paketet cryptography saknas)"
+)
+
+
+def read_pdf(data: bytes, name: str) -> list[Page]:
+    """The pages of a PDF that have text; DocumentError if none has."""
+    # pypdf raises PdfReadError/PdfStreamError for broken files, but also plain
+    # TypeError/AttributeError/KeyError/... from deep inside its parser, and often
+    # only lazily (in extract_text), so every step is guarded with a broad except.
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            _decrypt_or_fail(reader, name)
+        count = len(reader.pages)
+        texts = [reader.pages[i].extract_text() for i in range(count)]
+    except DocumentError:
+        raise
+    except DependencyError as exc:
+        raise DocumentError(name, _AES) from exc
+    except Exception as exc:  # deliberately broad, see comment above
+        raise DocumentError(name, _CORRUPT) from exc
+    if count == 0:
+        raise DocumentError(name, "PDF-filen innehåller inga sidor")
+    labels = _page_labels(reader, count)
+    normalised = [normalise(text or "") for text in texts]
+    pages = [
+        Page(number=i + 1, text=text, label=labels[i])
+        for i, text in enumerate(normalised)
+        if text.strip()
+    ]
+    if not pages:
+        raise DocumentError(
+            name, "PDF-filen saknar textlager – troligen en skannad bild; kör OCR först"
+        )
+    return pages
+
+
+def _decrypt_or_fail(reader: PdfReader, name: str) -> None:
+    # Many "protected" PDFs only restrict printing/copying and open with the empty
+    # user password; only ask for a password when that fails.
+    if reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        raise DocumentError(
+            name,
+            "PDF-filen är lösenordsskyddad; spara en version utan lösenord och läs in den i stället",
+        )
+
+
+def _page_labels(reader: PdfReader, count: int) -> list[str | None]:
+    """Printed page labels, None where the label is just the physical page number."""
+    try:
+        raw = list(reader.page_labels)
+    except Exception:  # noqa: BLE001 - a broken label tree must not lose the document
+        return [None] * count
+    labels: list[str | None] = []
+    for i in range(count):
+        label = raw[i].strip() if i < len(raw) and isinstance(raw[i], str) else ""
+        labels.append(None if not label or label == str(i + 1) else label)
+    return labels
