@@ -38,9 +38,9 @@ from core.records import Chunk
 from core.settings import load_settings
 from core.store import open_client, read_live
 from core.text import indexed_text
-from retrieval.evalset import EvalQuestion, load_eval_set
+from evaluation.evalset import EvalQuestion, load_eval_set
+from evaluation.metrics import Summary
 from retrieval.language import is_english
-from retrieval.metrics import Summary
 from retrieval.search import METHODS, Method, Mode, Searcher, convex, rrf
 
 K = 10

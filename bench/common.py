@@ -207,10 +207,10 @@ class PeakRss:
 
 
 def score_rankings(questions, ranked_by_id):  # type: ignore[no-untyped-def]
-    """Summary (retrieval.metrics) of ranked (doc, text) lists keyed by question id;
+    """Summary (evaluation.metrics) of ranked (doc, text) lists keyed by question id;
     `refused` may be given per id as ranked_by_id[id] = (ranked, refused)."""
-    from retrieval.evalset import first_match_ranks
-    from retrieval.metrics import score_question, summarise
+    from evaluation.evalset import first_match_ranks
+    from evaluation.metrics import score_question, summarise
 
     scores = []
     for q in questions:

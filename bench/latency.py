@@ -70,8 +70,8 @@ from core.store import (
     read_live,
     switch_live,
 )
+from evaluation.evalset import load_eval_set
 from retrieval.answer import Calibration, answer_question
-from retrieval.evalset import load_eval_set
 from retrieval.language import is_english
 from retrieval.search import Searcher
 

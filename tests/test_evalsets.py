@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.evalset import (
+from evaluation.evalset import (
     EvalQuestion,
     RelevantSpec,
     check_phrases,

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retrieval.evalset import EvalQuestion, EvalSetError, RelevantSpec
-from retrieval.evaluate import EvalRun, failures
-from retrieval.metrics import Summary
+from evaluation.evalset import EvalQuestion, EvalSetError, RelevantSpec, check_phrases
+from evaluation.evaluate import EvalRun, Failure, QuestionResult, failures
+from evaluation.metrics import Summary
 from tests import pdfs
 from tests.conftest import REPO, ingested_corpus_copy
 from ui.evaluation import (
@@ -31,7 +31,6 @@ from ui.evaluation import (
     metric_rows,
     missing_documents,
     passage_rows,
-    phrase_problems,
     report_json,
     shipped_sets,
     why,
@@ -89,11 +88,11 @@ def test_phrase_problems_for_text_and_pdf(tmp_path: Path) -> None:
         EvalQuestion("e", "?", (RelevantSpec("saknas.md", "x"),)),
         EvalQuestion("f", "?", ()),
     ]
-    problems = phrase_problems(questions, tmp_path, 1024 * 1024)
+    problems = check_phrases(questions, tmp_path, 1024 * 1024)  # what the page calls
     assert problems == [
         "fråga 'b': frasen 'bokar buss' finns inte i 'rutin.md'",
-        f"fråga 'e': dokumentet 'saknas.md' finns inte i {tmp_path}",
         "fråga 'd': frasen 'har stängt' finns inte i 'hemtjanst.pdf'",
+        f"fråga 'e': dokumentet 'saknas.md' finns inte i {tmp_path}",
     ]
     assert missing_documents(questions, ["rutin.md"]) == ["hemtjanst.pdf", "saknas.md"]
 
@@ -113,8 +112,8 @@ def fake_run(config: str = "hybrid") -> EvalRun:
                 "obesvarbar": {"n": 1.0, "n_answerable": 0.0, "refusal_rate": 0.0}}
     passages = [{"n": 1, "doc": DOC, "title": "Utlåtandet", "page": None, "section": "Ansvar",
                  "text": "ord " * 100, "score": 0.1, "valid_from": None, "valid_to": None}]
-    questions = [{"id": "q1", "question": "Vem?", "type": "ansvar", "passages": passages, "relevant_ranks": [],
-                  "relevant": [{"doc": DOC, "contains": PHRASE}], "answer": "Jag hittar inget", "refused": True}]
+    questions = [QuestionResult("q1", "Vem?", "ansvar", tuple(passages), (), (RelevantSpec(DOC, PHRASE),),
+                                "Jag hittar inget", True)]
     return EvalRun(config, 10, Summary(overall, per_type), questions)
 
 
@@ -126,9 +125,11 @@ def test_tables_failures_and_report() -> None:
     assert rows[0]["nDCG@10"] == 0.816 and rows[0]["Frågor"] == 3 and rows[0]["Besvarbara"] == 2
     assert rows[2]["Träff@1"] is None and rows[2]["Vägran"] == 0.0
     assert [r["Konfiguration"] for r in comparison_rows([run, fake_run("bm25")])] == ["hybrid", "bm25"]
-    row = {**run.questions[0], "missed": True, "wrong_refusal": True}
+    row = Failure(run.questions[0], missed=True, wrong_refusal=True)
+    assert failures(run) == [row]
     assert why(row) == "ingen relevant passage bland de 5 första; vägrade fast dokumenten svarar"
-    assert why({"relevant": [], "missed": False, "wrong_refusal": True}) == "svarade fast frågan ska vägras"
+    unanswerable = QuestionResult("q2", "Vad?", None, (), (), (), "Svar", False)
+    assert why(Failure(unanswerable, missed=False, wrong_refusal=True)) == "svarade fast frågan ska vägras"
     shown = passage_rows(row)[0]
     assert shown["Titel"] == "Utlåtandet" and shown["Dokument"] == DOC and shown["Sida"] == ""
     assert len(shown["Text"]) <= 220 and shown["Text"].endswith("…")
@@ -137,6 +138,27 @@ def test_tables_failures_and_report() -> None:
     assert set(both) == {"summary", "questions", "compare"} and list(both["compare"]) == ["hybrid", "bm25"]
     assert both["summary"] == {"config": "hybrid", "k": 10, "overall": run.summary.overall,
                                "per_type": run.summary.per_type}
+    assert both["questions"] == [{
+        "id": "q1", "question": "Vem?", "type": "ansvar", "passages": list(run.questions[0].passages),
+        "relevant_ranks": [], "relevant": [{"doc": DOC, "contains": PHRASE}], "answer": "Jag hittar inget",
+        "refused": True}]
+    json.dumps(both)  # plain JSON all through
+
+
+def test_bm25_is_retrieval_only() -> None:
+    """bm25 refuses every question: its refusal figures are null, and refusing is no failure."""
+    run = fake_run("bm25")
+    assert run.retrieval_only and not fake_run().retrieval_only
+    rows = metric_rows(run)
+    assert all(r["Vägran"] is None and r["Felvägran"] is None for r in rows)
+    assert rows[0]["Träff@1"] == 0.5  # retrieval figures as they are
+    assert comparison_rows([run])[0]["Felvägran"] is None
+    summary = report_json([run])["summary"]
+    assert summary["overall"]["refusal_rate"] is None and summary["overall"]["false_refusal_rate"] is None
+    assert summary["per_type"]["obesvarbar"]["refusal_rate"] is None
+    assert "bm25 mäter bara sökningen" in summary["note"]
+    assert [(f.missed, f.wrong_refusal) for f in failures(run)] == [(True, False)]
+    assert why(failures(run)[0]) == "ingen relevant passage bland de 5 första"
 
 
 # --- The page ---------------------------------------------------------------------------
@@ -196,17 +218,20 @@ def test_default_set_runs_shows_metrics_failures_and_report(site: Path) -> None:
     assert overall["Frågor"] == 31 and overall["Besvarbara"] == 27
     assert 0.0 <= overall["Träff@5"] <= 1.0 and 0.0 <= overall["Felvägran"] <= 1.0  # quality: the gate
     assert [b.label for b in at.download_button] == ["Ladda ner rapporten (JSON)"]
-    # Every failed question of each configuration, with why (bm25 refuses nearly everything).
+    # Every failed question of each configuration, with why (bm25's refusals are not counted).
     result = at.session_state["evaluation_result"]
-    failed = [row for run in result["runs"] for row in failures(run)]
-    assert failed and [e.label for e in at.expander] == [f"{r['id']}: {r['question']} – {why(r)}" for r in failed]
-    assert any("vägrade fast dokumenten svarar" in e.label for e in at.expander)
+    failed = [f for run in result["runs"] for f in failures(run)]
+    assert failed and [e.label for e in at.expander] == [
+        f"{f.result.id}: {f.result.question} – {why(f)}" for f in failed]
+    assert not any(f.wrong_refusal for f in failures(result["runs"][1]))  # bm25 is retrieval-only
+    assert any("bm25 mäter bara sökningen" in c.value for c in at.caption)
+    assert list(at.dataframe[2].value["Vägran"].isna()) == [True] * len(at.dataframe[2].value)
 
-    # The report is what `python -m retrieval evaluate --json` writes for the same runs.
+    # The report is what `python -m evaluation --json` writes for the same runs.
     page_report = report_json(result["runs"])
     out = site.parent / "cli-report.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "retrieval", "evaluate", str(REPO / "eval" / "default.jsonl"),
+    done = subprocess.run([sys.executable, "-m", "evaluation", str(REPO / "eval" / "default.jsonl"),
                            "--compare", "hybrid,bm25", "--json", str(out)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

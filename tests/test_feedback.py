@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retrieval.evalset import EvalSetError, load_eval_set
+from evaluation.evalset import EvalSetError, load_eval_set
 from tests.conftest import DEFAULT_QUESTION, REPO
 from ui.feedback import (
     NOTE,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ir_measures import RR, Qrel, R, ScoredDoc, Success, nDCG
 
 from core.errors import AssistantError
-from retrieval.evalset import (
+from evaluation.evalset import (
     EvalQuestion,
     EvalSetError,
     RelevantSpec,
@@ -25,7 +25,7 @@ from retrieval.evalset import (
     load_eval_set,
     relevant_ranks,
 )
-from retrieval.metrics import (
+from evaluation.metrics import (
     evaluate_question,
     ndcg_at,
     score_question,

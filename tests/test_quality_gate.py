@@ -13,11 +13,11 @@ import pytest
 
 from core.settings import load_settings
 from core.store import open_client
+from evaluation.evalset import check_phrases, load_eval_set
+from evaluation.evaluate import CONFIGS, EvalRun, run_eval
+from evaluation.metrics import RETRIEVAL_METRICS
 from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration
-from retrieval.evalset import check_phrases, load_eval_set
-from retrieval.evaluate import CONFIGS, EvalRun, run_eval
-from retrieval.metrics import RETRIEVAL_METRICS
 from retrieval.search import Searcher
 from tests.conftest import REPO
 

@@ -1,10 +1,10 @@
 """The page "Utvärdering": testers run an evaluation set against the current index.
 
 Pick a shipped set (eval/default.jsonl; eval/shared.jsonl only when its documents are
-in the index) or upload one (JSON Lines, the format of retrieval/evalset.py), choose the
+in the index) or upload one (JSON Lines, the format of evaluation/evalset.py), choose the
 configurations (hybrid, dense, bm25), run with a progress bar, read the metrics per
 configuration and question type and every failed question with what came back instead,
-and download the report: the same JSON as `python -m retrieval evaluate --json`.
+and download the report: the same JSON as `python -m evaluation --json`.
 
 This file is a file-based page (app.py: st.Page("ui/evaluation.py", ...)) so that
 AppTest.switch_page can open it; Streamlit executes it with __name__ == "__main__".
@@ -23,16 +23,15 @@ from typing import Any
 
 import streamlit as st
 
-from core.errors import AssistantError, DocumentError
+from core.errors import AssistantError
 from core.settings import ROOT
 from core.store import LiveState
-from ingest.readers import read_document
-from retrieval.evalset import EvalQuestion, EvalSetError, RelevantSpec, check_phrases, collapse, load_eval_set
-from retrieval.evaluate import CONFIGS, EvalRun, failures, report_json, run_eval
+from evaluation.evalset import EvalQuestion, EvalSetError, check_phrases, collapse, load_eval_set
+from evaluation.evaluate import CONFIGS, EvalRun, Failure, failures, report_json, retrieval_only_note, run_eval
 from ui.resources import Resources, ensure_index, resources
 
 EVAL_DIR = ROOT / "eval"
-K = 10  # passages per question, as `python -m retrieval evaluate` (--k 10)
+K = 10  # passages per question, as `python -m evaluation` (--k 10)
 FAILURE_PASSAGES = 5
 PREVIEW_CHARS = 220
 
@@ -90,47 +89,6 @@ def load_upload(name: str, data: bytes) -> list[EvalQuestion]:
             raise EvalSetError([p.replace(str(path), name) for p in err.problems]) from None
 
 
-def phrase_problems(questions: Sequence[EvalQuestion], corpus_dir: Path, max_bytes: int) -> list[str]:
-    """Specs whose document is missing from the corpus folder or lacks the phrase.
-
-    Text documents go through retrieval.evalset.check_phrases; a PDF (or text that is not
-    UTF-8) is read as ingest reads it."""
-    plain: list[EvalQuestion] = []
-    other: list[tuple[str, RelevantSpec]] = []
-    for q in questions:
-        specs = tuple(s for s in q.relevant if _plain_text(corpus_dir / s.doc))
-        other.extend((q.id, s) for s in q.relevant if s not in specs)
-        plain.append(EvalQuestion(q.id, q.question, specs, q.type, q.answer))
-    problems = check_phrases(plain, corpus_dir)
-    texts: dict[str, str | None] = {}
-    for qid, spec in other:
-        if spec.doc not in texts:
-            try:
-                pages = read_document(corpus_dir / spec.doc, spec.doc, max_bytes)
-                texts[spec.doc] = collapse("\n".join(p.text for p in pages)).casefold()
-            except DocumentError:
-                texts[spec.doc] = None
-        text = texts[spec.doc]
-        if text is None:
-            problems.append(f"fråga '{qid}': dokumentet '{spec.doc}' finns inte eller kan inte läsas i {corpus_dir}")
-        elif collapse(spec.contains).casefold() not in text:
-            problems.append(f"fråga '{qid}': frasen '{spec.contains}' finns inte i '{spec.doc}'")
-    return problems
-
-
-def _plain_text(path: Path) -> bool:
-    """A file check_phrases can read: not a PDF, UTF-8 (or absent: it reports that)."""
-    if not path.is_file():
-        return True
-    if path.suffix.lower() == ".pdf":
-        return False
-    try:
-        path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return True
-
-
 def missing_documents(questions: Iterable[EvalQuestion], indexed: Iterable[str]) -> list[str]:
     """Documents the set refers to that are not in the index, sorted."""
     have = set(indexed)
@@ -154,7 +112,7 @@ def shipped_sets(
         if missing:
             unusable[item.key] = f"{len(missing)} av dess dokument finns inte i indexet"
             continue
-        if phrase_problems(questions, corpus_dir, max_bytes):
+        if check_phrases(questions, corpus_dir, max_bytes):
             unusable[item.key] = "dess fraser finns inte i dokumenten i dokumentmappen"
             continue
         usable[item.key] = (item, questions)
@@ -169,9 +127,10 @@ def metric_rows(run: EvalRun) -> list[dict[str, Any]]:
     """The table of one configuration: all questions, then one row per question type."""
     groups = [(ALL_TYPES, run.summary.overall)] + list(run.summary.per_type.items())
     rows = []
-    for name, figures in groups:
-        row: dict[str, Any] = {TYPE_COLUMN: name, COUNT_COLUMN: int(figures["n"]),
-                               ANSWERABLE_COLUMN: int(figures.get("n_answerable", 0))}
+    for name, group in groups:
+        figures = run.figures(group)
+        row: dict[str, Any] = {TYPE_COLUMN: name, COUNT_COLUMN: int(group["n"]),
+                               ANSWERABLE_COLUMN: int(group.get("n_answerable", 0))}
         for metric, (label, _) in METRIC_COLUMNS.items():
             row[label] = _metric(figures.get(metric))
         rows.append(row)
@@ -184,31 +143,32 @@ def comparison_rows(runs: Sequence[EvalRun]) -> list[dict[str, Any]]:
     for run in runs:
         row: dict[str, Any] = {CONFIG_COLUMN: run.config}
         for metric, (label, _) in METRIC_COLUMNS.items():
-            row[label] = _metric(run.summary.overall.get(metric))
+            row[label] = _metric(run.figures(run.summary.overall).get(metric))
         rows.append(row)
     return rows
 
 
-def why(row: Mapping[str, Any]) -> str:
-    """Why a question of retrieval.evaluate.failures failed, in Swedish."""
+def why(failure: Failure) -> str:
+    """Why a question of evaluation.evaluate.failures failed, in Swedish."""
     reasons = []
-    if row.get("missed"):
+    if failure.missed:
         reasons.append("ingen relevant passage bland de 5 första")
-    if row.get("wrong_refusal"):
-        reasons.append("vägrade fast dokumenten svarar" if row.get("relevant") else "svarade fast frågan ska vägras")
+    if failure.wrong_refusal:
+        reasons.append("vägrade fast dokumenten svarar" if failure.result.answerable
+                       else "svarade fast frågan ska vägras")
     return "; ".join(reasons)
 
 
-def passage_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+def passage_rows(failure: Failure) -> list[dict[str, Any]]:
     """What came back instead: the top passages of a failed question."""
-    relevant = set(row.get("relevant_ranks") or [])
+    relevant = set(failure.result.relevant_ranks)
     return [
         {
             "Rang": p["n"], "Relevant": "ja" if p["n"] in relevant else "", "Titel": p["title"],
             "Dokument": p["doc"], "Sida": "" if p.get("page") is None else str(p["page"]),
             "Avsnitt": p.get("section") or "", "Text": _preview(str(p.get("text") or "")),
         }
-        for p in row.get("passages") or []
+        for p in failure.result.passages
     ]
 
 
@@ -263,7 +223,7 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
     except EvalSetError as err:
         st.error(_problems_markdown(f"{upload.name} är felaktig:", err.problems))
         return None
-    problems = phrase_problems(questions, Path(settings.corpus_dir), max_bytes)
+    problems = check_phrases(questions, Path(settings.corpus_dir), max_bytes)
     if problems:
         st.error(_problems_markdown(f"{upload.name} stämmer inte med dokumenten:", problems))
         return None
@@ -320,6 +280,9 @@ def _show_results(result: Mapping[str, Any]) -> None:
     if len(runs) > 1:
         st.markdown("**Jämförelse, alla frågor**")
         st.dataframe(comparison_rows(runs), hide_index=True, column_config=config_columns, placeholder="–")
+    only = [run.config for run in runs if run.retrieval_only]
+    if only:
+        st.caption(retrieval_only_note(only))
     for run in runs:
         st.markdown(f"**{CONFIG_LABELS.get(run.config, run.config)}**")
         st.dataframe(metric_rows(run), hide_index=True, placeholder="–", column_config={
@@ -333,27 +296,28 @@ def _show_results(result: Mapping[str, Any]) -> None:
                        "ingen vägran var fel.")
             continue
         st.caption(f"Missar: {len(failed)}")
-        for row in failed:
-            with st.expander(f"{row['id']}: {row['question']} – {why(row)}"):
-                _show_failure(row)
+        for failure in failed:
+            with st.expander(f"{failure.result.id}: {failure.result.question} – {why(failure)}"):
+                _show_failure(failure)
     st.download_button(
         "Ladda ner rapporten (JSON)", data=report_bytes(runs), file_name=report_name(result["set"], result["when"]),
         mime="application/json", on_click="ignore", key="evaluation_download",
-        help="Samma JSON som python -m retrieval evaluate --json: summary, questions och compare.",
+        help="Samma JSON som python -m evaluation --json: summary, questions och compare.",
     )
 
 
-def _show_failure(row: Mapping[str, Any]) -> None:
-    if row["relevant"]:
+def _show_failure(failure: Failure) -> None:
+    row = failure.result
+    if row.relevant:
         st.markdown("**Förväntat:** " + "; ".join(
-            f"{_escape(s['doc'])} – ”{_escape(s['contains'])}”" for s in row["relevant"]))
+            f"{_escape(s.doc)} – ”{_escape(s.contains)}”" for s in row.relevant))
     else:
         st.markdown("**Förväntat:** vägran (dokumenten svarar inte på frågan)")
-    answer = "vägrade" if row["refused"] else collapse(str(row["answer"]))
+    answer = "vägrade" if row.refused else collapse(row.answer)
     st.markdown(f"**Svar:** {_escape(_preview(answer))}")
-    if row["passages"]:
+    if row.passages:
         st.markdown("**Det här kom tillbaka i stället:**")
-        for p in passage_rows(row):
+        for p in passage_rows(failure):
             where = ", ".join(x for x in [f"s. {p['Sida']}" if p["Sida"] else "",
                                           f"avsnitt ”{p['Avsnitt']}”" if p["Avsnitt"] else ""] if x)
             mark = " · **relevant**" if p["Relevant"] else ""

@@ -1,7 +1,7 @@
 """Thumbs up/down on the chat's answers, and draft evaluation lines from thumbs-down.
 
 A thumbs-down can be exported as a draft line of an evaluation set (the format of
-retrieval/evalset.py) for testers to complete:
+evaluation/evalset.py) for testers to complete:
 
     {"id": "utkast-<hash>", "question": <masked question>, "relevant": [], "type": "utkast",
      "shown": [{"doc", "title", "page", "section", "contains"}], "note": NOTE}

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from retrieval.evalset import EvalQuestion, first_match_ranks
+from evaluation.evalset import EvalQuestion, first_match_ranks
 
 RETRIEVAL_METRICS = ("hit@1", "hit@3", "hit@5", "recall@5", "mrr@10", "ndcg@10")
 

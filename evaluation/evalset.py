@@ -1,4 +1,5 @@
-"""Evaluation sets: loading, validating against the corpus, and deciding relevance.
+"""Evaluation sets: loading, checking the phrases against the documents, and deciding
+relevance.
 
 One question per JSON line: {"id", "question", "relevant": [{"doc", "contains"}],
 "type" (optional), "answer" (optional)}.
@@ -11,12 +12,16 @@ case-insensitively. `"relevant": []` marks a question the documents do not answe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from chromadb.api import ClientAPI
+
 from core.errors import AssistantError
+from core.settings import load_settings
+from evaluation.documents import Missing, corpus_text, indexed_texts
 
 _FIELDS = ("id", "question", "relevant", "type", "answer")
 _SPEC_FIELDS = ("doc", "contains")
@@ -223,27 +228,38 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def check_phrases(questions: Iterable[EvalQuestion], corpus_dir: Path) -> list[str]:
-    """Problems (in Swedish) for specs whose document is missing or lacks the phrase."""
+def check_phrases(
+    questions: Iterable[EvalQuestion], corpus_dir: Path, max_bytes: int | None = None
+) -> list[str]:
+    """Problems (in Swedish) for specs whose document is missing from the corpus folder,
+    cannot be read, or lacks the phrase. Documents are read as ingest reads them (PDFs
+    too); `max_bytes` defaults to the configured file size limit."""
+    limit = load_settings().max_file_bytes if max_bytes is None else max_bytes
+    return phrase_problems(questions, lambda doc: corpus_text(corpus_dir, doc, limit), f"i {corpus_dir}")
+
+
+def check_indexed_phrases(questions: Iterable[EvalQuestion], client: ClientAPI) -> list[str]:
+    """Problems (in Swedish) for specs whose document is not in the live index or whose
+    phrase is in none of its indexed text."""
+    texts = indexed_texts(client)
+    return phrase_problems(questions, lambda doc: texts.get(doc, Missing()), "i indexet")
+
+
+def phrase_problems(
+    questions: Iterable[EvalQuestion], text_of: Callable[[str], str | Missing], where: str
+) -> list[str]:
+    """Check every spec against `text_of(doc)`: a document's text, or why there is none."""
     problems: list[str] = []
-    texts: dict[str, str | None] = {}
+    texts: dict[str, str | Missing] = {}
     for q in questions:
         for spec in q.relevant:
             if spec.doc not in texts:
-                path = corpus_dir / spec.doc
-                texts[spec.doc] = (
-                    _normalise(path.read_text(encoding="utf-8"))
-                    if path.is_file()
-                    else None
-                )
+                found = text_of(spec.doc)
+                texts[spec.doc] = found if isinstance(found, Missing) else _normalise(found)
             text = texts[spec.doc]
-            if text is None:
-                problems.append(
-                    f"fråga '{q.id}': dokumentet '{spec.doc}' finns inte i {corpus_dir}"
-                )
+            if isinstance(text, Missing):
+                reason = f"kan inte läsas ({text.reason})" if text.reason else f"finns inte {where}"
+                problems.append(f"fråga '{q.id}': dokumentet '{spec.doc}' {reason}")
             elif _normalise(spec.contains) not in text:
-                phrase = spec.contains
-                problems.append(
-                    f"fråga '{q.id}': frasen '{phrase}' finns inte i '{spec.doc}'"
-                )
+                problems.append(f"fråga '{q.id}': frasen '{spec.contains}' finns inte i '{spec.doc}'")
     return problems

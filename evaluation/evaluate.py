@@ -1,0 +1,177 @@
+"""Running an evaluation set against the index, for one or more configurations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
+from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
+from retrieval.answer import Calibration, answer_question
+from retrieval.answer_json import passage_json
+from retrieval.search import MODES, Mode, Searcher
+
+Progress = Callable[[int, int, str], None]
+CONFIGS: dict[str, Mode] = {m: m for m in MODES}
+LABELS = {"hit@1": "Hit@1", "hit@3": "Hit@3", "hit@5": "Hit@5", "recall@5": "Recall@5",
+          "mrr@10": "MRR@10", "ndcg@10": "nDCG@10"}
+REFUSAL_METRICS = ("refusal_rate", "false_refusal_rate")
+# Configurations whose refusals mean nothing: bm25 has no query vector, so its dense
+# evidence is 0 and it refuses every question. Their refusal figures are not reported.
+RETRIEVAL_ONLY: frozenset[str] = frozenset({"bm25"})
+
+
+def retrieval_only_note(configs: Sequence[str]) -> str:
+    """Why the refusal figures of these retrieval-only configurations are left out (Swedish)."""
+    names = " och ".join(configs)
+    return (f"{names} mäter bara sökningen: utan frågevektor finns inget semantiskt stöd, så varje fråga "
+            "vägras. Vägran och Felvägran visas därför inte (–), och fel vägran räknas inte som miss.")
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """One evaluated question: what came back (`passages` as `passage_json` gives them),
+    the 1-based ranks of the relevant ones, and the answer."""
+
+    id: str
+    question: str
+    type: str | None
+    passages: tuple[dict[str, object], ...]
+    relevant_ranks: tuple[int, ...]
+    relevant: tuple[RelevantSpec, ...]
+    answer: str
+    refused: bool
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.relevant)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "question": self.question, "type": self.type, "passages": list(self.passages),
+            "relevant_ranks": list(self.relevant_ranks),
+            "relevant": [{"doc": s.doc, "contains": s.contains} for s in self.relevant],
+            "answer": self.answer, "refused": self.refused,
+        }
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed question (its passages cut to the shown number) and how it failed."""
+
+    result: QuestionResult
+    missed: bool  # answerable, but no relevant passage in the top 5
+    wrong_refusal: bool  # refused an answerable question, or answered an unanswerable one
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    config: str
+    k: int
+    summary: Summary
+    questions: list[QuestionResult]
+
+    @property
+    def retrieval_only(self) -> bool:
+        return self.config in RETRIEVAL_ONLY
+
+    def figures(self, group: Mapping[str, float]) -> dict[str, float | None]:
+        """One group's figures as reported: no refusal rates for a retrieval-only run."""
+        shown: dict[str, float | None] = dict(group)
+        if self.retrieval_only:
+            shown.update(dict.fromkeys(REFUSAL_METRICS))
+        return shown
+
+    def summary_json(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "config": self.config, "k": self.k, "overall": self.figures(self.summary.overall),
+            "per_type": {name: self.figures(g) for name, g in self.summary.per_type.items()},
+        }
+        if self.retrieval_only:
+            report["note"] = retrieval_only_note([self.config])
+        return report
+
+
+def parse_configs(raw: str | None) -> list[str]:
+    names = [n.strip() for n in (raw or "hybrid").split(",") if n.strip()]
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown or not names:
+        raise ValueError(f"okänd konfiguration: {', '.join(unknown) or '(tom)'}; välj bland {', '.join(CONFIGS)}")
+    return names
+
+
+def run_eval(
+    questions: Sequence[EvalQuestion], searcher: Searcher, calibration: Calibration,
+    config: str = "hybrid", k: int = 10, progress: Progress | None = None,
+) -> EvalRun:
+    mode = CONFIGS[config]
+    scores: list[QuestionScores] = []
+    rows: list[QuestionResult] = []
+    for i, q in enumerate(questions):
+        if progress:
+            progress(i, len(questions), config)
+        answer = answer_question(q.question, searcher, calibration, k=k, mode=mode)
+        ranked = [(p.chunk.doc, p.chunk.text) for p in answer.passages]
+        first = first_match_ranks(q, ranked)
+        scores.append(score_question(q.id, first, answer.refused))
+        rows.append(QuestionResult(
+            id=q.id, question=q.question, type=q.type,
+            passages=tuple(passage_json(n, p) for n, p in enumerate(answer.passages, start=1)),
+            relevant_ranks=tuple(sorted({r for r in first if r is not None})),
+            relevant=q.relevant, answer=answer.text, refused=answer.refused,
+        ))
+    if progress:
+        progress(len(questions), len(questions), config)
+    summary = summarise(scores, {q.id: q.type for q in questions})
+    return EvalRun(config, k, summary, rows)
+
+
+def report_json(runs: Sequence[EvalRun]) -> dict[str, Any]:
+    """The report `python -m evaluation --json` writes and the page offers: every figure
+    can be recomputed from it."""
+    def questions(run: EvalRun) -> list[dict[str, Any]]:
+        return [q.to_json() for q in run.questions]
+
+    report: dict[str, Any] = {"summary": runs[0].summary_json(), "questions": questions(runs[0])}
+    if len(runs) > 1:
+        report["compare"] = {r.config: {"summary": r.summary_json(), "questions": questions(r)} for r in runs}
+    return report
+
+
+def _fmt(value: float | None) -> str:
+    return "   –  " if value is None else f"{value:6.3f}"
+
+
+def format_table(runs: Sequence[EvalRun]) -> str:
+    """One table: a row per configuration and question type, a column per metric."""
+    cols = list(RETRIEVAL_METRICS) + list(REFUSAL_METRICS)
+    head = ["konfiguration", "typ", "n"] + [LABELS.get(c, c) for c in cols[:-2]] + ["Vägran", "Felvägran"]
+    lines = []
+    width = max(14, *(len(t) for r in runs for t in r.summary.per_type)) + 1
+    lines.append(f"{head[0]:<10} {head[1]:<{width}} {head[2]:>3} " + " ".join(f"{h:>9}" for h in head[3:]))
+    for run in runs:
+        groups = [("alla", run.summary.overall)] + list(run.summary.per_type.items())
+        for name, group in groups:
+            g = run.figures(group)
+            values = " ".join(f"{_fmt(g.get(c)):>9}" for c in cols)
+            lines.append(f"{run.config:<10} {name:<{width}} {int(group['n']):>3} {values}")
+        lines.append("")
+    lines.append("Hit/Recall/MRR/nDCG över besvarbara frågor; Vägran = andel obesvarbara som vägrades; "
+                 "Felvägran = andel besvarbara som vägrades.")
+    only = [run.config for run in runs if run.retrieval_only]
+    if only:
+        lines.append(retrieval_only_note(only))
+    return "\n".join(lines)
+
+
+def failures(run: EvalRun, limit: int = 5) -> list[Failure]:
+    """Answerable questions without a relevant passage in the top 5, and wrong refusals
+    (not for a retrieval-only run: it refuses everything)."""
+    out = []
+    for row in run.questions:
+        missed = row.answerable and not any(r <= 5 for r in row.relevant_ranks)
+        wrong_refusal = not run.retrieval_only and row.refused != (not row.answerable)
+        if missed or wrong_refusal:
+            out.append(Failure(replace(row, passages=row.passages[:limit]), missed, wrong_refusal))
+    return out
