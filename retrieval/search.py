@@ -120,7 +120,8 @@ class Searcher:
         return loaded.state.generation if loaded else None
 
     def embed_query(self, question: str) -> np.ndarray:
-        return self.embedder.embed([question], "query")[0]
+        vector: np.ndarray = self.embedder.embed([question], "query")[0]
+        return vector
 
     def search(self, question: str, k: int, mode: Mode | Method = "hybrid",
                query_vector: np.ndarray | None = None, english: bool | None = None) -> list[Candidate]:
