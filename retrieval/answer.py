@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from core.records import Passage
+from core.sentences import display, split_sentences
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex, analyze
 from retrieval.privacy import mask_personal_data, warning_for
 from retrieval.search import METHODS, Candidate, Mode, Searcher, to_passages
-from retrieval.sentences import display, sentence_spans
 from retrieval.trust import asks_who_is_responsible, find_responsible, prefer_newer, validity_notes
 
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
@@ -128,7 +128,7 @@ def score_sentences(
     scored = []
     for p_index, cand in enumerate(passages[:SENTENCE_POOL]):
         text = cand.chunk.text
-        for start, end in sentence_spans(text):
+        for start, end in split_sentences(text):
             sentence = text[start:end]
             if len(sentence.split()) < 4 or _cut_off(text, start, end):
                 continue  # headings, fragments and sentences cut by the chunk's edge
@@ -144,7 +144,7 @@ def _score_by_meaning(
     """For English questions: rank the sentences of the top passage by embedding
     similarity to the question's vector (words do not overlap across languages).
     Costs one embedding call for the sentences."""
-    spans = [(0, s, e) for s, e in sentence_spans(passages[0].chunk.text)]
+    spans = [(0, s, e) for s, e in split_sentences(passages[0].chunk.text)]
     spans = [(p, s, e) for p, s, e in spans if len(passages[p].chunk.text[s:e].split()) >= 4]
     if not spans:
         return []

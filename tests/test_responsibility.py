@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.sentences import split_sentences
 from ingest.actors import expand_joint_list, normalise_actor
-from ingest.responsibility import Responsibility, extract_responsibilities, split_sentences
+from ingest.responsibility import Responsibility, extract_responsibilities
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DOC = ROOT / "corpus" / "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"
