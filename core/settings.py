@@ -52,6 +52,8 @@ class Settings:
     chroma_url: str  # ASSISTANT_CHROMA_URL: http://host:port; empty = embedded store
     log_questions: bool  # ASSISTANT_LOG_QUESTIONS, default 0 (never log question text)
     follow_seconds: int = 2  # ASSISTANT_FOLLOW_SECONDS: how often the app looks for a new index; 0 = only when asked
+    coordinator_password: str = ""  # ASSISTANT_COORDINATOR_PASSWORD (Streamlit secrets win: ui/auth.py)
+    coordinator_emails: tuple[str, ...] = ()  # ASSISTANT_COORDINATOR_EMAILS: comma-separated, for OIDC logins
 
     @property
     def max_file_bytes(self) -> int:
@@ -95,4 +97,7 @@ def load_settings() -> Settings:
         chroma_url=env("ASSISTANT_CHROMA_URL", "") or "",
         log_questions=_bool("ASSISTANT_LOG_QUESTIONS", False),
         follow_seconds=_int("ASSISTANT_FOLLOW_SECONDS", 2, low=0),
+        coordinator_password=env("ASSISTANT_COORDINATOR_PASSWORD", "") or "",
+        coordinator_emails=tuple(e.strip() for e in (env("ASSISTANT_COORDINATOR_EMAILS") or "").split(",")
+                                 if e.strip()),
     )

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
+
+from core.settings import load_settings
 
 PASSWORD_ENV = "ASSISTANT_COORDINATOR_PASSWORD"
 EMAILS_ENV = "ASSISTANT_COORDINATOR_EMAILS"
@@ -42,9 +43,7 @@ def _secret(key: str) -> Any:
 
 
 def configured_password() -> str | None:
-    value = _secret(PASSWORD_SECRET)
-    if not value:
-        value = os.environ.get(PASSWORD_ENV)
+    value = _secret(PASSWORD_SECRET) or load_settings().coordinator_password
     return str(value) if value else None
 
 
@@ -55,7 +54,7 @@ def oidc_configured() -> bool:
 
 def coordinator_emails() -> set[str]:
     emails: set[str] = set()
-    for raw in (os.environ.get(EMAILS_ENV), _secret(EMAILS_SECRET)):
+    for raw in (list(load_settings().coordinator_emails), _secret(EMAILS_SECRET)):
         if not raw:
             continue
         items = raw.split(",") if isinstance(raw, str) else [str(x) for x in raw]
