@@ -251,7 +251,7 @@ def run(eval_set: Path, corpus: Path, data: Path | None = None, k: int = 10,
                    "relevant not in the top 10")
             if failure.missed and failure.wrong_refusal:
                 why += " (and refused)"
-            top = str(row.passages[0]["doc"]) if row.passages else "–"
+            top = row.passages[0].chunk.doc if row.passages else "–"
             print(f"  {row.id:<22} {row.type or '':<15} {why:<28} {row.question[:60]}  (top: {top[:40]})")
     result = {
         "set": str(eval_set), "corpus": str(corpus), "k": k, "timings": timings,

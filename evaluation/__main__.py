@@ -62,7 +62,7 @@ def evaluate(args: argparse.Namespace) -> int:
         print(f"\nMissar ({runs[0].config}): {len(missed)}")
         for failure in missed[:20]:
             row = failure.result
-            top = row.passages[0]["doc"] if row.passages else "–"
+            top = row.passages[0].chunk.doc if row.passages else "–"
             print(f"  {row.id}: {row.question[:70]} – {_why(failure)} (överst: {top})")
     if args.json:
         report = report_json(runs)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.records import Passage
 from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
 from retrieval.answer import Calibration, answer_question
@@ -31,13 +32,13 @@ def retrieval_only_note(configs: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class QuestionResult:
-    """One evaluated question: what came back (`passages` as `passage_json` gives them),
-    the 1-based ranks of the relevant ones, and the answer."""
+    """One evaluated question: what came back, the 1-based ranks of the relevant
+    passages, and the answer."""
 
     id: str
     question: str
     type: str | None
-    passages: tuple[dict[str, object], ...]
+    passages: tuple[Passage, ...]
     relevant_ranks: tuple[int, ...]
     relevant: tuple[RelevantSpec, ...]
     answer: str
@@ -49,7 +50,8 @@ class QuestionResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "question": self.question, "type": self.type, "passages": list(self.passages),
+            "id": self.id, "question": self.question, "type": self.type,
+            "passages": [passage_json(n, p) for n, p in enumerate(self.passages, start=1)],
             "relevant_ranks": list(self.relevant_ranks),
             "relevant": [{"doc": s.doc, "contains": s.contains} for s in self.relevant],
             "answer": self.answer, "refused": self.refused,
@@ -117,7 +119,7 @@ def run_eval(
         scores.append(score_question(q.id, first, answer.refused))
         rows.append(QuestionResult(
             id=q.id, question=q.question, type=q.type,
-            passages=tuple(passage_json(n, p) for n, p in enumerate(answer.passages, start=1)),
+            passages=tuple(answer.passages),
             relevant_ranks=tuple(sorted({r for r in first if r is not None})),
             relevant=q.relevant, answer=answer.text, refused=answer.refused,
         ))

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.records import Chunk, DocInfo, Passage
 from evaluation.evalset import EvalQuestion, EvalSetError, RelevantSpec, check_phrases
 from evaluation.evaluate import EvalRun, Failure, QuestionResult, failures
 from evaluation.metrics import Summary
@@ -110,8 +111,8 @@ def fake_run(config: str = "hybrid") -> EvalRun:
                "mrr@10": 0.75, "ndcg@10": 0.8155, "refusal_rate": 0.0, "false_refusal_rate": 0.5}
     per_type = {"ansvar": {k: v for k, v in overall.items() if k not in ("refusal_rate",)},
                 "obesvarbar": {"n": 1.0, "n_answerable": 0.0, "refusal_rate": 0.0}}
-    passages = [{"n": 1, "doc": DOC, "title": "Utlåtandet", "page": None, "section": "Ansvar",
-                 "text": "ord " * 100, "score": 0.1, "valid_from": None, "valid_to": None}]
+    chunk = Chunk("c1", DOC, "Utlåtandet", None, None, "Ansvar", 0, 400, "ord " * 100, "h", "h", 0)
+    passages = [Passage(chunk, 0.1, DocInfo(DOC, "Utlåtandet", "h", "", 1, 1, 0.0))]
     questions = [QuestionResult("q1", "Vem?", "ansvar", tuple(passages), (), (RelevantSpec(DOC, PHRASE),),
                                 "Jag hittar inget", True)]
     return EvalRun(config, 10, Summary(overall, per_type), questions)
@@ -131,7 +132,7 @@ def test_tables_failures_and_report() -> None:
     unanswerable = QuestionResult("q2", "Vad?", None, (), (), (), "Svar", False)
     assert why(Failure(unanswerable, missed=False, wrong_refusal=True)) == "svarade fast frågan ska vägras"
     shown = passage_rows(row)[0]
-    assert shown["Titel"] == "Utlåtandet" and shown["Dokument"] == DOC and shown["Sida"] == ""
+    assert shown["Titel"] == "Utlåtandet" and shown["Dokument"] == DOC and shown["Var"] == "avsnitt ”Ansvar”"
     assert len(shown["Text"]) <= 220 and shown["Text"].endswith("…")
     assert set(report_json([run])) == {"summary", "questions"}
     both = report_json([run, fake_run("bm25")])
@@ -139,7 +140,9 @@ def test_tables_failures_and_report() -> None:
     assert both["summary"] == {"config": "hybrid", "k": 10, "overall": run.summary.overall,
                                "per_type": run.summary.per_type}
     assert both["questions"] == [{
-        "id": "q1", "question": "Vem?", "type": "ansvar", "passages": list(run.questions[0].passages),
+        "id": "q1", "question": "Vem?", "type": "ansvar",
+        "passages": [{"n": 1, "doc": DOC, "title": "Utlåtandet", "page": None, "section": "Ansvar", "text": "ord " * 100,
+                      "score": 0.1, "valid_from": None, "valid_to": None, "expired": False}],
         "relevant_ranks": [], "relevant": [{"doc": DOC, "contains": PHRASE}], "answer": "Jag hittar inget",
         "refused": True}]
     json.dumps(both)  # plain JSON all through

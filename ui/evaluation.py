@@ -26,6 +26,7 @@ import streamlit as st
 from core.errors import AssistantError
 from core.settings import ROOT
 from core.store import LiveState
+from core.wording import chunk_citation
 from evaluation.evalset import EvalQuestion, EvalSetError, check_phrases, collapse, load_eval_set
 from evaluation.evaluate import CONFIGS, EvalRun, Failure, failures, report_json, retrieval_only_note, run_eval
 from ui.resources import Resources, ensure_index, resources
@@ -164,11 +165,10 @@ def passage_rows(failure: Failure) -> list[dict[str, Any]]:
     relevant = set(failure.result.relevant_ranks)
     return [
         {
-            "Rang": p["n"], "Relevant": "ja" if p["n"] in relevant else "", "Titel": p["title"],
-            "Dokument": p["doc"], "Sida": "" if p.get("page") is None else str(p["page"]),
-            "Avsnitt": p.get("section") or "", "Text": _preview(str(p.get("text") or "")),
+            "Rang": n, "Relevant": "ja" if n in relevant else "", "Titel": p.chunk.title,
+            "Dokument": p.chunk.doc, "Var": chunk_citation(p.chunk), "Text": _preview(p.chunk.text),
         }
-        for p in failure.result.passages
+        for n, p in enumerate(failure.result.passages, start=1)
     ]
 
 
@@ -318,8 +318,7 @@ def _show_failure(failure: Failure) -> None:
     if row.passages:
         st.markdown("**Det här kom tillbaka i stället:**")
         for p in passage_rows(failure):
-            where = ", ".join(x for x in [f"s. {p['Sida']}" if p["Sida"] else "",
-                                          f"avsnitt ”{p['Avsnitt']}”" if p["Avsnitt"] else ""] if x)
+            where = p["Var"]
             mark = " · **relevant**" if p["Relevant"] else ""
             st.markdown(f"{p['Rang']}. **{_escape(p['Titel'])}**" + (f" – {_escape(where)}" if where else "") + mark)
             st.caption(f"{_escape(p['Text'])}  \nFil: {_escape(p['Dokument'])}")
