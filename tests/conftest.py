@@ -3,6 +3,7 @@ connection that is not to this machine."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
@@ -79,3 +80,23 @@ def ingested_corpus_copy(tmp_path_factory: pytest.TempPathFactory, name: str) ->
     subprocess.run([sys.executable, "-m", "ingest"], cwd=REPO, env=env, check=True, capture_output=True,
                    timeout=600)
     return root
+
+
+@contextlib.contextmanager
+def site_copy(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
+    """A fresh copy of an ingested corpus and its data folder (of ingested_corpus_copy)
+    that the app reads (ASSISTANT_CORPUS, ASSISTANT_DATA): (corpus, data)."""
+    import shutil
+
+    from ui.resources import resources
+
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    shutil.copytree(template / "corpus", corpus)  # keeps mtimes: the files are older than the index
+    shutil.copytree(template / "data", data)
+    monkeypatch.setenv("ASSISTANT_CORPUS", str(corpus))
+    monkeypatch.setenv("ASSISTANT_DATA", str(data))
+    resources.clear()  # process-wide: would otherwise keep another test's folders
+    try:
+        yield corpus, data
+    finally:
+        resources.clear()

@@ -6,16 +6,14 @@ The corpus is ingested once per module (in a subprocess) and copied for each tes
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, ingested_corpus_copy
+from tests.conftest import REPO, ingested_corpus_copy, site_copy
 from ui.auth import EMAILS_ENV, PASSWORD_ENV
-from ui.resources import resources
 
 pytestmark = pytest.mark.slow
 
@@ -38,16 +36,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def site(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh copy of corpus and data for each test; returns the corpus folder."""
-    corpus, data = tmp_path / "corpus", tmp_path / "data"
-    shutil.copytree(template / "corpus", corpus)  # keeps mtimes: the files are older than the index
-    shutil.copytree(template / "data", data)
-    monkeypatch.setenv("ASSISTANT_CORPUS", str(corpus))
-    monkeypatch.setenv("ASSISTANT_DATA", str(data))
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     monkeypatch.delenv(EMAILS_ENV, raising=False)
-    resources.clear()  # process-wide: would otherwise keep another test's folders
-    yield corpus
-    resources.clear()
+    with site_copy(template, tmp_path, monkeypatch) as (corpus, _data):
+        yield corpus
 
 
 def documents_page(at: AppTest) -> AppTest:

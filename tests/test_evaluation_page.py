@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from evaluation.evalset import EvalQuestion, EvalSetError, RelevantSpec, check_p
 from evaluation.evaluate import EvalRun, Failure, QuestionResult, failures
 from evaluation.metrics import Summary
 from tests import pdfs
-from tests.conftest import REPO, ingested_corpus_copy
+from tests.conftest import REPO, ingested_corpus_copy, site_copy
 from ui.evaluation import (
     RUN_LABEL,
     SOURCE_UPLOAD,
@@ -36,7 +35,6 @@ from ui.evaluation import (
     shipped_sets,
     why,
 )
-from ui.resources import resources
 
 DOC = "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"
 PHRASE = "Kommunstyrelsen föreslås ansvara för kommunikation"
@@ -176,14 +174,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def site(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh copy of corpus and data for each test; returns the data folder."""
-    corpus, data = tmp_path / "corpus", tmp_path / "data"
-    shutil.copytree(template / "corpus", corpus)
-    shutil.copytree(template / "data", data)
-    monkeypatch.setenv("ASSISTANT_CORPUS", str(corpus))
-    monkeypatch.setenv("ASSISTANT_DATA", str(data))
-    resources.clear()  # process-wide: would otherwise keep another test's folders
-    yield data
-    resources.clear()
+    with site_copy(template, tmp_path, monkeypatch) as (_corpus, data):
+        yield data
 
 
 def evaluation_page() -> AppTest:

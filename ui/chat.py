@@ -12,17 +12,14 @@ from retrieval.answer import answer_question
 from retrieval.querylog import log_question
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
 from ui.render import ShownAnswer, answer_record, when
-from ui.resources import ensure_index, resources
+from ui.resources import ready
 
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 
 
-def sidebar(state: LiveState | None) -> None:
+def sidebar(state: LiveState) -> None:
     with st.sidebar:
         st.header("Dokumenten")
-        if state is None:
-            st.write("Inget index ännu.")
-            return
         latest = max((d.ingested_at for d in state.documents.values()), default=state.created)
         st.metric("Dokument", len(state.documents))
         st.metric("Avsnitt", state.chunk_count)
@@ -56,15 +53,11 @@ def show_answer(record: ShownAnswer) -> None:
 def chat_page() -> None:
     st.title("Fråga dokumenten")
     st.caption("Svaren citerar dokumenten ordagrant, med källa. Skriv inga personuppgifter i frågan.")
-    try:
-        res = resources()
-        state = ensure_index(res)
-    except AssistantError as err:
-        st.error(err.swedish_message())
+    got = ready()
+    if got is None:
         return
+    res, state = got
     sidebar(state)
-    if state is None:
-        return
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
     if not messages:
         st.info(f"Exempel: *{EXAMPLE}*")

@@ -29,7 +29,7 @@ from core.store import LiveState
 from core.wording import chunk_citation
 from evaluation.evalset import EvalQuestion, EvalSetError, check_phrases, collapse, load_eval_set
 from evaluation.evaluate import CONFIGS, EvalRun, Failure, failures, report_json, retrieval_only_note, run_eval
-from ui.resources import Resources, ensure_index, resources
+from ui.resources import Resources, ready
 
 EVAL_DIR = ROOT / "eval"
 K = 10  # passages per question, as `python -m evaluation` (--k 10)
@@ -328,14 +328,10 @@ def evaluation_page() -> None:
     st.title("Utvärdering")
     st.caption("Mät hur väl sökningen hittar rätt passage och när assistenten vägrar svara, "
                "med en utvärderingsmängd mot indexet som chatten använder.")
-    try:
-        res = resources()
-        state = ensure_index(res)
-    except AssistantError as err:
-        st.error(err.swedish_message())
+    got = ready()
+    if got is None:
         return
-    if state is None:
-        return
+    res, state = got
     chosen = _choose_set(res, state)
     configs = st.multiselect("Konfigurationer", list(CONFIGS), default=["hybrid"],
                              format_func=lambda c: CONFIG_LABELS.get(c, c), key="evaluation_configs")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.embedders import Embedder, make_embedder
-from core.errors import IngestBusyError
+from core.errors import AssistantError, IngestBusyError
 from core.settings import Settings, load_settings
 from core.store import LiveState, open_client, read_live
 from ingest.pipeline import run_ingest
@@ -37,6 +37,18 @@ def resources() -> Resources:
     if settings.follow_seconds:  # a re-ingest by anyone is loaded before the next question
         searcher.follow(settings.follow_seconds)
     return Resources(settings, embedder, searcher, Calibration.load(), threading.Lock())
+
+
+def ready() -> tuple[Resources, LiveState] | None:
+    """The resources and the live index for a page, the index read in on first start;
+    None when there is none yet, with the reason shown in Swedish."""
+    try:
+        res = resources()
+        state = ensure_index(res)
+    except AssistantError as err:
+        st.error(err.swedish_message())
+        return None
+    return (res, state) if state is not None else None
 
 
 def ensure_index(res: Resources) -> LiveState | None:
