@@ -46,14 +46,13 @@ def evaluate(args: argparse.Namespace) -> int:
         print(f"Fel: {err}", file=sys.stderr)
         return 2
     questions = load_eval_set(Path(args.eval_set))
-    client = open_client(settings)
+    searcher = Searcher(open_client(settings), make_embedder(settings))
     if args.corpus:
         problems = check_phrases(questions, Path(args.corpus), settings.max_file_bytes)
-    else:
-        problems = check_indexed_phrases(questions, client)
+    else:  # the generation the run will search, loaded once for both
+        problems = check_indexed_phrases(questions, searcher.current().chunks)
     if problems:
         raise EvalSetError(problems)
-    searcher = Searcher(client, make_embedder(settings))
     calibration = Calibration.load()
     runs = [run_eval(questions, searcher, calibration, c, args.k, _progress) for c in configs]
     print(format_table(runs))

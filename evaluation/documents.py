@@ -8,12 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chromadb.api import ClientAPI
-from chromadb.errors import NotFoundError
-
-from core.errors import DocumentError, IndexMissingError
+from core.errors import DocumentError
 from core.records import Chunk
-from core.store import iter_records, open_generation, read_live
 from ingest.readers import read_document
 
 
@@ -37,22 +33,13 @@ def corpus_text(corpus_dir: Path, doc: str, max_bytes: int) -> str | Missing:
     return "\n".join(page.text for page in pages)
 
 
-def indexed_texts(client: ClientAPI) -> dict[str, str]:
-    """Per document of the live generation, the text its chunks cover (see `merge_chunks`)."""
-    for attempt in (1, 2):
-        state = read_live(client)
-        if state is None:
-            raise IndexMissingError("no live generation")
-        try:
-            chunks: dict[str, list[Chunk]] = {}
-            for chunk, _, _ in iter_records(open_generation(client, state.generation), with_vectors=False):
-                chunks.setdefault(chunk.doc, []).append(chunk)
-        except NotFoundError:
-            if attempt == 2:
-                raise
-            continue  # dropped by a later ingest after we read `live`: read it again
-        return {doc: merge_chunks(parts) for doc, parts in chunks.items()}
-    raise AssertionError("unreachable")
+def indexed_texts(chunks: Iterable[Chunk]) -> dict[str, str]:
+    """Per document, the text its chunks cover (see `merge_chunks`): for the chunks of a
+    generation the search has loaded, so the index is read once for the check and the run."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc, []).append(chunk)
+    return {doc: merge_chunks(parts) for doc, parts in by_doc.items()}
 
 
 def merge_chunks(chunks: Iterable[Chunk]) -> str:

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from chromadb.api import ClientAPI
-
 from core.errors import AssistantError
+from core.records import Chunk
 from core.settings import load_settings
 from evaluation.documents import Missing, corpus_text, indexed_texts
 
@@ -238,10 +237,10 @@ def check_phrases(
     return phrase_problems(questions, lambda doc: corpus_text(corpus_dir, doc, limit), f"i {corpus_dir}")
 
 
-def check_indexed_phrases(questions: Iterable[EvalQuestion], client: ClientAPI) -> list[str]:
-    """Problems (in Swedish) for specs whose document is not in the live index or whose
-    phrase is in none of its indexed text."""
-    texts = indexed_texts(client)
+def check_indexed_phrases(questions: Iterable[EvalQuestion], chunks: Iterable[Chunk]) -> list[str]:
+    """Problems (in Swedish) for specs whose document is not among the index's `chunks`
+    or whose phrase is in none of its indexed text."""
+    texts = indexed_texts(chunks)
     return phrase_problems(questions, lambda doc: texts.get(doc, Missing()), "i indexet")
 
 

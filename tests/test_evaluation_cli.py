@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from core.embedders import make_embedder
 from core.records import Chunk
 from core.settings import load_settings
 from core.store import open_client
 from evaluation.documents import corpus_text, indexed_texts, merge_chunks
 from evaluation.evalset import collapse
+from retrieval.search import Searcher
 from tests import pdfs
 from tests.conftest import REPO
 
@@ -114,7 +116,8 @@ def test_a_phrase_missing_from_the_pdf_is_a_plain_swedish_problem(site: Path) ->
 @pytest.mark.slow
 def test_the_index_holds_the_whole_text_of_each_document(site: Path) -> None:
     """Chunks put back together by their offsets give the document's text, no part twice."""
-    texts = indexed_texts(open_client(load_settings().with_data(site / "data")))
+    settings = load_settings().with_data(site / "data")
+    texts = indexed_texts(Searcher(open_client(settings), make_embedder(settings)).current().chunks)
     assert sorted(texts) == sorted([BIG, MD, PDF])
     for doc, text in texts.items():
         read = corpus_text(site / "corpus", doc, 10 * 1024 * 1024)
