@@ -218,3 +218,67 @@ def score_rankings(questions, ranked_by_id):  # type: ignore[no-untyped-def]
         ranked, refused = value if isinstance(value, tuple) else (value, None)
         scores.append(score_question(q.id, first_match_ranks(q, ranked), refused))
     return summarise(scores, {q.id: q.type for q in questions})
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a vector cache on disk (SQLite), keyed by model, role and
+    text, so that benchmark runs over the same corpora embed each text once. Safe to use
+    from several processes at once. BENCH_EMBED_CACHE names the file (default
+    .bench-cache/embeddings.sqlite in the checkout); BENCH_EMBED_CACHE=off turns it off."""
+
+    def __init__(self, inner: Embedder, path: Path | None = None) -> None:
+        import sqlite3
+
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.embedded = 0  # texts that missed the cache
+        where = os.environ.get("BENCH_EMBED_CACHE", "")
+        self.path = None if where == "off" else (path or Path(where or ROOT / ".bench-cache" / "embeddings.sqlite"))
+        self._db = None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=120, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS v (k TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+            self._db.commit()
+        import threading
+
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(model: str, role: str, text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{model}\x00{role}\x00{text}".encode()).hexdigest()
+
+    def embed(self, texts, role):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        texts = list(texts)
+        if self._db is None:
+            self.embedded += len(texts)
+            return self.inner.embed(texts, role)
+        keys = [self._key(self.model_id, role, t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start:start + 500]
+                rows = self._db.execute(
+                    f"SELECT k, data FROM v WHERE k IN ({','.join('?' * len(part))})", part).fetchall()
+                found.update((k, np.frombuffer(data, dtype=np.float32)) for k, data in rows)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            vectors = np.asarray(self.inner.embed([texts[i] for i in missing], role), dtype=np.float32)
+            self.embedded += len(missing)
+            with self._lock:
+                self._db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?, ?)",
+                                     [(keys[i], v.shape[0], v.tobytes()) for i, v in zip(missing, vectors)])
+                self._db.commit()
+            for i, v in zip(missing, vectors):
+                found[keys[i]] = v
+        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        from core.embedders import token_counter
+
+        return token_counter(self.inner)(text)

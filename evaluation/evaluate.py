@@ -11,7 +11,7 @@ from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
 from retrieval.answer import Calibration, answer_question
 from retrieval.answer_json import passage_json
-from retrieval.search import MODES, Mode, Searcher
+from retrieval.search import MODES, Method, Mode, Searcher
 
 Progress = Callable[[int, int, str], None]
 CONFIGS: dict[str, Mode] = {m: m for m in MODES}
@@ -106,8 +106,10 @@ def parse_configs(raw: str | None) -> list[str]:
 def run_eval(
     questions: Sequence[EvalQuestion], searcher: Searcher, calibration: Calibration,
     config: str = "hybrid", k: int = 10, progress: Progress | None = None,
+    method: Method | None = None,
 ) -> EvalRun:
-    mode = CONFIGS[config]
+    """`method`: a retrieval method of its own (benchmarks), reported under `config`."""
+    mode: Mode | Method = method if method is not None else CONFIGS[config]
     scores: list[QuestionScores] = []
     rows: list[QuestionResult] = []
     for i, q in enumerate(questions):

@@ -20,7 +20,7 @@ from core.sentences import display, split_sentences
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex, analyze
 from retrieval.privacy import mask_personal_data, warning_for
-from retrieval.search import METHODS, Candidate, Mode, Searcher, to_passages
+from retrieval.search import METHODS, Candidate, Method, Mode, Searcher, to_passages
 from retrieval.trust import asks_who_is_responsible, find_responsible, prefer_newer, validity_notes
 
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
@@ -191,7 +191,7 @@ def answer_question(
     searcher: Searcher,
     calibration: Calibration,
     k: int = 5,
-    mode: Mode = "hybrid",
+    mode: Mode | Method = "hybrid",
     today: dt.date | None = None,
 ) -> Answer:
     masked = mask_personal_data(question)  # before anything else happens to the question
@@ -199,8 +199,9 @@ def answer_question(
     q = masked.text
     english = is_english(q)  # the one language decision for this question
     # Embedded once: the search uses it, and so does the quote of an English answer.
-    vector = searcher.embed_query(q) if METHODS[mode].dense or english else None
-    gen, candidates = searcher.search_generation(q, max(k, SENTENCE_POOL), mode, vector, english)
+    method = METHODS[mode] if isinstance(mode, str) else mode
+    vector = searcher.embed_query(q) if method.dense or english else None
+    gen, candidates = searcher.search_generation(q, max(k, SENTENCE_POOL), method, vector, english)
     candidates, newer_notes = prefer_newer(candidates, gen.state)
     passages = to_passages(candidates[:k], gen.state)
     terms = analyze(q)
