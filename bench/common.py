@@ -271,10 +271,10 @@ class CachedEmbedder:
             vectors = np.asarray(self.inner.embed([texts[i] for i in missing], role), dtype=np.float32)
             self.embedded += len(missing)
             with self._lock:
-                self._db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?, ?)",
-                                     [(keys[i], v.shape[0], v.tobytes()) for i, v in zip(missing, vectors)])
+                rows = [(keys[i], v.shape[0], v.tobytes()) for i, v in zip(missing, vectors, strict=True)]
+                self._db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?, ?)", rows)
                 self._db.commit()
-            for i, v in zip(missing, vectors):
+            for i, v in zip(missing, vectors, strict=True):
                 found[keys[i]] = v
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 

@@ -94,6 +94,8 @@ def configs() -> dict[str, Config]:
     """Named configurations: "ours" is what ships; the others are the variants measured."""
     return {c.name: c for c in [
         Config("ours", note="the shipped configuration"),
+        Config("context0", Method(True, True, convex(), context=0), note="hits shown alone (no neighbours)"),
+        Config("context2", Method(True, True, convex(), context=2), note="hits shown with 2 neighbours each side"),
         Config("rrf", METHODS["hybrid-rrf"], note="reciprocal rank fusion, k 60"),
         Config("dense", METHODS["dense"], note="dense only"),
         Config("minmax", Method(True, True, convex(0.5, "minmax")), note="min-max convex fusion"),
@@ -103,6 +105,12 @@ def configs() -> dict[str, Config]:
         Config("rrf-chunks300", METHODS["hybrid-rrf"], chunk_tokens=300, chunk_overlap=60,
                note="RRF, chunks of 300 tokens"),
         Config("alpha0.7", Method(True, True, convex(0.7)), note="convex, dense weight 0.7"),
+        Config("alpha0.6", Method(True, True, convex(0.6)), note="convex, dense weight 0.6"),
+        Config("alpha0.4", Method(True, True, convex(0.4)), note="convex, dense weight 0.4"),
+        Config("chunks250", chunk_tokens=250, chunk_overlap=50, note="chunks of 250 tokens"),
+        Config("chunks400", chunk_tokens=400, chunk_overlap=80, note="chunks of 400 tokens"),
+        Config("chunks350", chunk_tokens=350, chunk_overlap=70, note="chunks of 350 tokens"),
+        Config("chunks150", chunk_tokens=150, chunk_overlap=30, note="chunks of 150 tokens"),
         Config("rrf-k20", Method(True, True, rrf(k=20)), note="RRF, k 20"),
     ]}
 
@@ -135,7 +143,8 @@ class Result:
         return (sum(1 for i in una if self.refused[i]), len(una), sum(1 for i in ans if self.refused[i]), len(ans))
 
 
-def _retrieval(questions: Sequence[EvalQuestion], ranked: dict[str, list[tuple[str, str]]]) -> dict[str, dict[str, float]]:
+def _retrieval(questions: Sequence[EvalQuestion],
+               ranked: dict[str, list[tuple[str, str]]]) -> dict[str, dict[str, float]]:
     return {q.id: retrieval_scores(first_match_ranks(q, ranked[q.id])) for q in questions if q.answerable}
 
 
@@ -339,8 +348,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             keep = bool(pooled_mrr) and pooled_mrr[0].verdict == "wins" and not loses
             print(f"  -> {'KEEP' if keep else 'do not keep'}"
                   + (f" (loses: {', '.join(loses)})" if loses else "")
-                  + ("" if not pooled_mrr or pooled_mrr[0].verdict == "wins" else " (no pooled external MRR gain beyond noise)"))
-    print(f"\nTotal {time.perf_counter() - t_start:.0f} s; {embedder.embedded} texts embedded (the rest from the cache); "
+                  + ("" if not pooled_mrr or pooled_mrr[0].verdict == "wins"
+                     else " (no pooled external MRR gain beyond noise)"))
+    print(f"\nTotal {time.perf_counter() - t_start:.0f} s; {embedder.embedded} texts embedded "
+          "(the rest from the cache); "
           f"{load_note()}")
     out = {s: {n: {"scores": r.scores, "refused": r.refused, "types": r.types, "seconds": r.seconds}
                for n, r in results.items()} for s, results in by_set.items()}

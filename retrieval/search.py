@@ -6,7 +6,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -27,6 +27,11 @@ Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")
 ALPHA = 0.5  # weight of the dense scores in the convex fusion (bench/README.md)
 NORM: Norm = "z"  # how each retriever's scores are scaled before the fusion (bench/README.md)
+# Passages match small (a chunk) and are shown with their neighbours: a hit is shown
+# with CONTEXT chunks on each side, of the same page and section (bench/README.md,
+# "Two levels: match small, show the surroundings").
+CONTEXT = 1
+MAX_GAP = 16  # characters of whitespace between two chunks that still count as neighbours
 log = logging.getLogger(__name__)
 
 
@@ -153,11 +158,12 @@ class Searcher:
                     raise
                 continue
             fused = method.fuse(scores, is_english(question) if english is None else english)
-            return gen, [
+            ranked = [
                 Candidate(gen.chunks[gen.by_id[ident]], score, scores.dense.get(ident), scores.lexical.get(ident))
-                for ident, score in fused[:k]
+                for ident, score in fused
                 if ident in gen.by_id
             ]
+            return gen, with_context(gen, ranked, method.context)[:k]
         raise AssertionError("unreachable")
 
 
@@ -208,11 +214,13 @@ def rrf(weights: Mapping[str, float] | None = None, k: int = 60, english_switch:
 
 @dataclass(frozen=True)
 class Method:
-    """Which retrievers run, and how their scores are fused."""
+    """Which retrievers run, how their scores are fused, and how many neighbouring
+    passages on each side a hit is shown with (`context`, see `with_context`)."""
 
     dense: bool
     lexical: bool
     fuse: Fusion
+    context: int = CONTEXT
 
 
 METHODS: dict[Mode, Method] = {
@@ -237,6 +245,67 @@ def fuse_hybrid(dense: dict[str, float], lexical: dict[str, float], english: boo
     # Fewer BM25 hits than asked for: the list holds every matching chunk, the rest score 0.
     floor = 0.0 if len(lexical) < pool else None
     return convex_fusion(dense, lexical, alpha, norm, floor)
+
+
+def _neighbour(gen: LoadedGeneration, chunk: Chunk, step: int, end: int, taken: set[str]) -> Chunk | None:
+    """The chunk `step` places away in reading order when it is of the same page and
+    section, not shown already (`taken`), and at most MAX_GAP characters from the text
+    shown so far."""
+    row = gen.by_id[chunk.id] + step
+    if not 0 <= row < len(gen.chunks):
+        return None
+    other = gen.chunks[row]
+    same = (other.doc == chunk.doc and other.page == chunk.page and other.section == chunk.section
+            and other.id not in taken)
+    gap = other.start - end if step > 0 else end - other.end
+    return other if same and gap <= MAX_GAP else None
+
+
+def _joined(first: Chunk, second: Chunk) -> str:
+    """The text of two neighbouring chunks of one page: overlapping text once, and the
+    whitespace the chunker left between them (it strips only whitespace) as newlines of
+    the same length, so that offsets into the page still hold."""
+    gap = second.start - first.end
+    return first.text + "\n" * gap + second.text[max(0, -gap):]
+
+
+def window(gen: LoadedGeneration, chunk: Chunk, context: int,
+           taken: set[str] | None = None) -> tuple[Chunk, frozenset[str]]:
+    """`chunk` widened by up to `context` neighbours on each side (same page and section,
+    neighbouring text, none in `taken`), as one Chunk that keeps the hit's id, and the
+    ids it covers.
+    Offsets still hold: page_text[start:end] is the text, up to the kind of whitespace
+    between the chunks, so quotes and highlights keep their places."""
+    shown, covered = chunk, {chunk.id}
+    left = right = chunk
+    for _ in range(context):
+        before = _neighbour(gen, left, -1, shown.start, taken or set())
+        if before is not None:
+            shown = replace(shown, start=before.start, text=_joined(before, shown))
+            left = before
+            covered.add(before.id)
+        after = _neighbour(gen, right, 1, shown.end, taken or set())
+        if after is not None:
+            shown = replace(shown, end=max(shown.end, after.end), text=_joined(shown, after))
+            right = after
+            covered.add(after.id)
+    return shown, frozenset(covered)
+
+
+def with_context(gen: LoadedGeneration, ranked: Sequence[Candidate], context: int) -> list[Candidate]:
+    """Each hit shown with its neighbours; a hit already shown inside a better one's
+    window is dropped, so the list holds distinct text."""
+    if context <= 0:
+        return list(ranked)
+    out: list[Candidate] = []
+    shown: set[str] = set()
+    for cand in ranked:
+        if cand.chunk.id in shown:
+            continue
+        chunk, covered = window(gen, cand.chunk, context, shown)
+        shown |= covered
+        out.append(replace(cand, chunk=chunk))
+    return out
 
 
 def to_passages(candidates: Sequence[Candidate], state: LiveState) -> list[Passage]:
