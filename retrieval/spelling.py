@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import sysconfig
 import threading
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,11 +134,12 @@ class Speller:
                 surface[f] = (n, w)
         self._counts = counts
         self._surface = {f: w for f, (_, w) in surface.items()}
-        deletes: dict[str, list[str]] = {}
-        for f in counts:
-            for key in (f, *_deletions(f)):
-                deletes.setdefault(key, []).append(f)
-        self._deletes = deletes
+        deletes: defaultdict[str, list[str]] = defaultdict(list)
+        for f in counts:  # the hot loop of a generation's load: kept plain
+            deletes[f].append(f)
+            for i in range(len(f)):
+                deletes[f[:i] + f[i + 1:]].append(f)
+        self._deletes = deletes  # read with .get only: never grows after this
         self._cache: dict[str, tuple[str, ...]] = {}
 
     def __len__(self) -> int:

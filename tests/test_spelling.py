@@ -10,9 +10,10 @@ import pytest
 from core.settings import load_settings
 from core.store import open_client
 from ingest.pipeline import run_ingest
+from retrieval.answer import Calibration, answer_question
 from retrieval.lexical import LexicalIndex, derivations_of
 from retrieval.search import Searcher
-from retrieval.spelling import Speller, distance, is_swedish_word
+from retrieval.spelling import QueryCorrection, Speller, distance, is_swedish_word
 from tests.conftest import REPO
 
 DOCUMENT = REPO / "corpus" / "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"
@@ -109,3 +110,8 @@ def test_a_misspelt_question_finds_the_passage_the_correct_one_finds(tmp_path_fa
     assert wrong[0] == right
     bm25 = [c.chunk.id for c in searcher.search("vem ansvrar för att genomföra stratgein", k=3, mode="bm25")]
     assert right in bm25
+    answer = answer_question("vem ansvrar för att genomföra stratgein", searcher, Calibration.load())
+    assert answer.spelling is not None and "strategin" in answer.spelling.corrected
+    assert answer_question("vem ansvarar för att genomföra strategin", searcher,
+                           Calibration.load()).spelling == QueryCorrection(
+        "vem ansvarar för att genomföra strategin", "vem ansvarar för att genomföra strategin", ())
