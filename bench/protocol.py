@@ -46,7 +46,7 @@ from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
 from evaluation.evaluate import run_eval
 from evaluation.metrics import retrieval_scores
 from retrieval.answer import Calibration
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import K1, B, LexicalIndex
 from retrieval.search import METHODS, Method, Searcher, convex, rrf
 
 CACHE = ROOT / ".bench-cache"
@@ -84,6 +84,8 @@ class Config:
     index_text: Callable[[Chunk], str] = indexed_text
     pool: int = 30
     bm25: tuple[float, float] | None = None  # (k1, b) instead of the shipped ones
+    spelling: bool = True  # LexicalIndex(spelling=…): misspelt words also search their closest index words
+    derivations: bool = True  # LexicalIndex(derivations=…): particle verbs and derivations
     note: str = ""
 
     def ingest_key(self) -> str:
@@ -112,6 +114,9 @@ def configs() -> dict[str, Config]:
         Config("chunks350", chunk_tokens=350, chunk_overlap=70, note="chunks of 350 tokens"),
         Config("chunks150", chunk_tokens=150, chunk_overlap=30, note="chunks of 150 tokens"),
         Config("rrf-k20", Method(True, True, rrf(k=20)), note="RRF, k 20"),
+        Config("plain-lexical", spelling=False, derivations=False, note="BM25 without spelling or derivations"),
+        Config("no-spelling", spelling=False, note="BM25 without the spelling suggestions"),
+        Config("no-derivations", derivations=False, note="BM25 without particle verbs and derivations"),
     ]}
 
 
@@ -154,9 +159,11 @@ def run_ours(config: Config, evalset: EvalSet, questions: Sequence[EvalQuestion]
     settings = build_index(evalset.corpus, embedder, data, index_text=config.index_text,
                            chunk_tokens=config.chunk_tokens, chunk_overlap=config.chunk_overlap)
     searcher = Searcher(open_client(settings), embedder, pool=config.pool, index_text=config.index_text)
-    if config.bm25:
+    if config.bm25 or not config.spelling or not config.derivations:
         gen = searcher.current()
-        gen.lexical = LexicalIndex([config.index_text(c) for c in gen.chunks], k1=config.bm25[0], b=config.bm25[1])
+        k1, b = config.bm25 or (K1, B)
+        gen.lexical = LexicalIndex([config.index_text(c) for c in gen.chunks], k1=k1, b=b,
+                                   spelling=config.spelling, derivations=config.derivations)
     t0 = time.perf_counter()
     run = run_eval(questions, searcher, calibration, config.name, K, method=config.method)
     seconds = time.perf_counter() - t0

@@ -21,6 +21,7 @@ from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex, analyze
 from retrieval.privacy import mask_personal_data, warning_for
 from retrieval.search import METHODS, Candidate, Method, Mode, Searcher, to_passages
+from retrieval.spelling import QueryCorrection
 from retrieval.trust import asks_who_is_responsible, find_responsible, prefer_newer, validity_notes
 
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
@@ -63,6 +64,7 @@ class Answer:
     evidence: Evidence
     warnings: list[str] = field(default_factory=list)
     responsible: tuple[str, ...] = ()  # actors named first, for "who is responsible" questions
+    spelling: QueryCorrection | None = None  # the misspellings the lexical search corrected ("Menade du …?")
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ def answer_question(
     candidates, newer_notes = prefer_newer(candidates, gen.state)
     passages = to_passages(candidates[:k], gen.state)
     terms = analyze(q)
+    spelling = gen.lexical.correct(q)
     scored = score_sentences(q, candidates, gen.lexical)
     dense_hits = [c.dense for c in candidates if c.dense is not None]
     content = set(terms)
@@ -216,7 +219,7 @@ def answer_question(
         english=english,
     )
     if not candidates or calibration.refuses(evidence):
-        return Answer(q, REFUSAL, True, passages, [], evidence, warnings)
+        return Answer(q, REFUSAL, True, passages, [], evidence, warnings, spelling=spelling)
     if evidence.english:
         scored = _score_by_meaning(vector, candidates, searcher)  # type: ignore[arg-type]  # set for English
     picked = _pick(sorted(_dedupe(scored, [candidates[p].chunk.text[s:e] for _, p, s, e in scored]),
@@ -241,4 +244,4 @@ def answer_question(
             if note and note not in warnings:
                 warnings.append(note)
     actors = responsible.actors if responsible else ()
-    return Answer(q, text, False, passages, quotes, evidence, warnings, actors)
+    return Answer(q, text, False, passages, quotes, evidence, warnings, actors, spelling)

@@ -6,6 +6,7 @@ without Swedish letters still match.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections import Counter
@@ -17,8 +18,10 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_SWEDISH
 
+from retrieval.spelling import FOLD as _FOLD
+from retrieval.spelling import Correction, QueryCorrection, Speller, is_swedish_word
+
 _WORD = re.compile(r"\w+", re.UNICODE)
-_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
 _BASE_STOPWORDS = set(STOPWORDS_SWEDISH) | {"ska", "vad", "vem", "vilka", "vilken", "vilket", "hur", "finns"}
 # Also the folded forms, so "for" (för typed without ö) is dropped like "för".
 STOPWORDS = frozenset(_BASE_STOPWORDS | {w.translate(_FOLD) for w in _BASE_STOPWORDS})
@@ -26,6 +29,16 @@ STOPWORDS = frozenset(_BASE_STOPWORDS | {w.translate(_FOLD) for w in _BASE_STOPW
 # eval/calibration.jsonl and SweFAQ, checked on eval/shared.jsonl (bench/README.md).
 K1 = 0.6
 B = 0.4
+# Extra query tokens count less than the words asked (bench/README.md, "Lexical expansions").
+SPELLING_WEIGHT = 1.0
+DERIVATION_WEIGHT = 0.5
+# Verb particles: "följa upp" is written "uppföljning" as a noun.
+PARTICLES = frozenset({"upp", "ut", "in", "av", "till", "om", "över", "på", "fram", "bort", "ner", "med", "under"})
+# Derivations on (folded) Snowball stems, verb stem ending -> noun stem ending:
+# samordn/samordning, utbild/utbildning, diskriminer/diskriminering,
+# informer/information, kommunicer/kommunikation.
+DERIVATIONS = (("", "ing"), ("", "ning"), ("er", "ation"), ("cer", "kation"))
+_MIN_ROOT = 4
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("swedish")
 _stems: dict[str, str] = {}  # word -> stem; a plain dict: reads need no lock
@@ -113,9 +126,16 @@ class Decompounder:
 
 
 class LexicalIndex:
-    """A BM25 index over a fixed list of texts; rows are positions in that list."""
+    """A BM25 index over a fixed list of texts; rows are positions in that list.
 
-    def __init__(self, texts: Sequence[str], compounds: bool = True, k1: float = K1, b: float = B) -> None:
+    `spelling`: a question word the index lacks and Swedish does not know is also
+    searched as its closest words of the index (retrieval.spelling). `derivations`: a
+    verb and its particle ("följa upp") also search the particle-first compound of the
+    index ("uppföljning"), and a stem also searches its derivation the index has
+    ("kommunicera" / "kommunikation", "utbilda" / "utbildning"); both weighted lower."""
+
+    def __init__(self, texts: Sequence[str], compounds: bool = True, k1: float = K1, b: float = B,
+                 spelling: bool = True, derivations: bool = True) -> None:
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         # Each distinct word is analysed once; the texts are then mapped word by word.
         word_lists = [words(t) for t in texts]
@@ -134,18 +154,97 @@ class LexicalIndex:
         self._doc_freq = np.zeros(len(self._vocab), dtype=np.int32)
         for tok, n in Counter(chain.from_iterable(map(set, tokens))).items():
             self._doc_freq[self._vocab[tok]] = n
+        self._speller = Speller(counted) if spelling else None
+        self._derivations = derivations
+        self._sorted_vocab = sorted(self._vocab) if derivations else []
+        self._corrections: dict[str, QueryCorrection] = {}
 
     def idf(self, token: str) -> float:
         idx = self._vocab.get(token)
         df = int(self._doc_freq[idx]) if idx is not None else 0
         return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
+    def correct(self, query: str) -> QueryCorrection:
+        """The question's words that the index lacks and Swedish does not know, each with
+        its closest words of the index; `corrected` is the question with the best ones."""
+        hit = self._corrections.get(query)
+        if hit is not None:
+            return hit
+        corrections: list[Correction] = []
+        corrected = query
+        if self._speller is not None:
+            for word in dict.fromkeys(words(query)):
+                if len(word) < 2 or word in STOPWORDS or _stem(word) in self._vocab or is_swedish_word(word):
+                    continue
+                suggestions = self._speller.suggest(word)
+                if suggestions:
+                    corrections.append(Correction(word, suggestions))
+                    corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", suggestions[0], corrected,
+                                       count=1, flags=re.IGNORECASE)
+        out = QueryCorrection(query, corrected, tuple(corrections))
+        if len(self._corrections) < 10_000:
+            self._corrections[query] = out
+        return out
+
+    def expansions(self, query: str) -> dict[str, float]:
+        """Extra query tokens of the index and their weights: the stems of the spelling
+        suggestions, particle-first compounds, derivations."""
+        asked = set(self._analyze(query))
+        extra: dict[str, float] = {}
+
+        def add(token: str, weight: float) -> None:
+            if token in self._vocab and token not in asked:
+                extra[token] = max(extra.get(token, 0.0), weight)
+
+        for c in self.correct(query).corrections:
+            for token in chain.from_iterable(self._analyze(s) for s in c.suggestions):
+                add(token, SPELLING_WEIGHT)
+        if self._derivations:
+            ws = words(query)
+            for verb, particle in zip(ws, ws[1:], strict=False):
+                if particle in PARTICLES and verb not in STOPWORDS and len(verb) > 2:
+                    for token in self._compounds_with(particle.translate(_FOLD) + _stem(verb)):
+                        add(token, DERIVATION_WEIGHT)
+            for token in asked | set(extra):
+                for derived in derivations_of(token):
+                    add(derived, DERIVATION_WEIGHT)
+        return extra
+
+    def _compounds_with(self, prefix: str, limit: int = 2) -> list[str]:
+        """The index's most frequent tokens that are `prefix` or a derivation of it."""
+        i = bisect.bisect_left(self._sorted_vocab, prefix)
+        found = []
+        while i < len(self._sorted_vocab) and self._sorted_vocab[i].startswith(prefix):
+            tok = self._sorted_vocab[i]
+            if len(tok) <= len(prefix) + 5:
+                found.append(tok)
+            i += 1
+        found.sort(key=lambda t: -int(self._doc_freq[self._vocab[t]]))
+        return found[:limit]
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         ids = [self._vocab[t] for t in self._analyze(query) if t in self._vocab]
-        if not ids or not self.size:
+        extra = self.expansions(query) if self._speller is not None or self._derivations else {}
+        if (not ids and not extra) or not self.size:
             return []
-        scores = self._bm25.get_scores_from_ids(ids)
+        scores = self._bm25.get_scores_from_ids(ids) if ids else np.zeros(self.size, dtype=np.float32)
+        by_weight: dict[float, list[int]] = {}
+        for token, weight in extra.items():
+            by_weight.setdefault(weight, []).append(self._vocab[token])
+        for weight, extra_ids in by_weight.items():
+            scores = scores + weight * self._bm25.get_scores_from_ids(extra_ids)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def derivations_of(stem: str) -> list[str]:
+    """The stems a (folded) stem may be derived from or into (DERIVATIONS), both ways."""
+    out = []
+    for verb_end, noun_end in DERIVATIONS:
+        if stem.endswith(verb_end) and len(stem) - len(verb_end) >= _MIN_ROOT:
+            out.append(stem[: len(stem) - len(verb_end)] + noun_end)
+        if stem.endswith(noun_end) and len(stem) - len(noun_end) >= _MIN_ROOT:
+            out.append(stem[: len(stem) - len(noun_end)] + verb_end)
+    return out

@@ -1,0 +1,184 @@
+"""Misspelling tolerance against the index's own vocabulary.
+
+A question word that the index lacks and that the Swedish Hunspell dictionary
+(hunspell-sv, read with chunspell) does not know is matched to the closest words of
+the index: edit distance 1, or 2 for words of eight letters or more, the same first
+letter (or the first two swapped, or a known confusion), frequent words first. The
+neighbours are found through a deletion index (SymSpell): each word of the index and
+each of its one-letter deletions point to the word, so a query word's own deletions
+find every word one or two edits away without comparing it with the whole vocabulary.
+"""
+
+from __future__ import annotations
+
+import sys
+import sysconfig
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
+MIN_LENGTH = 5  # shorter words have too many neighbours to guess from
+_FIRST_LETTER_SWAPS = frozenset({("c", "k"), ("k", "c"), ("q", "k"), ("w", "v"), ("v", "w"), ("z", "s"), ("s", "z")})
+
+
+@dataclass(frozen=True)
+class Correction:
+    word: str  # as typed, lower-case
+    suggestions: tuple[str, ...]  # words of the index, best first
+
+
+@dataclass(frozen=True)
+class QueryCorrection:
+    """What the lexical search made of a question's misspellings ("Menade du …?")."""
+
+    query: str  # as asked
+    corrected: str  # the question with each corrected word replaced by its best suggestion
+    corrections: tuple[Correction, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.corrections)
+
+
+# --- The dictionary: is a word correct Swedish? --------------------------------------
+
+_lock = threading.Lock()
+_hunspell: Any = None
+_known: dict[str, bool] = {}
+_MAX_KNOWN = 200_000
+
+
+def dictionary_dirs() -> list[Path]:
+    """Where hunspell-sv's files may lie: the environment's share/hunspell (where pip puts
+    them), then the system's."""
+    roots = [Path(sysconfig.get_path("data")), Path(sys.prefix), Path("/usr")]
+    return [r / "share" / "hunspell" for r in dict.fromkeys(roots)]
+
+
+def _dictionary() -> Any:
+    global _hunspell
+    if _hunspell is None:
+        with _lock:
+            if _hunspell is None:
+                from hunspell import Hunspell  # chunspell: a C++ Hunspell, loads sv_SE in under a second
+
+                found = next((d for d in dictionary_dirs() if (d / "sv_SE.dic").is_file()), None)
+                if found is None:
+                    raise FileNotFoundError("sv_SE.dic (hunspell-sv) in none of "
+                                            + ", ".join(map(str, dictionary_dirs())))
+                _hunspell = Hunspell("sv_SE", hunspell_data_dir=str(found))
+    return _hunspell
+
+
+def load_dictionary() -> None:
+    """Load the dictionary now (it is otherwise loaded by the first question that needs it)."""
+    _dictionary()
+
+
+def is_swedish_word(word: str) -> bool:
+    """Whether Hunspell's Swedish dictionary accepts the word (in lower case or capitalised:
+    questions are read in lower case, names are written capitalised)."""
+    hit = _known.get(word)
+    if hit is None:
+        d = _dictionary()
+        with _lock:  # one Hunspell object, calls of microseconds
+            hit = bool(d.spell(word) or d.spell(word.capitalize()))
+        if len(_known) < _MAX_KNOWN:
+            _known[word] = hit
+    return hit
+
+
+# --- The index's vocabulary: its closest words ------------------------------------------
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps
+    of neighbouring letters each cost one."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def max_distance(word: str) -> int:
+    return 1 if len(word) < 8 else 2
+
+
+class Speller:
+    """The closest words of a corpus to a word it lacks."""
+
+    def __init__(self, word_counts: Mapping[str, int]) -> None:
+        counts: dict[str, int] = {}  # folded word -> occurrences
+        surface: dict[str, tuple[int, str]] = {}  # folded word -> (occurrences, its most frequent spelling)
+        for w, n in word_counts.items():
+            if len(w) < MIN_LENGTH - 1 or not w.isalpha():
+                continue
+            f = w.translate(FOLD)
+            counts[f] = counts.get(f, 0) + n
+            if n > surface.get(f, (0, ""))[0]:
+                surface[f] = (n, w)
+        self._counts = counts
+        self._surface = {f: w for f, (_, w) in surface.items()}
+        deletes: defaultdict[str, list[str]] = defaultdict(list)
+        for f in counts:  # the hot loop of a generation's load: kept plain
+            deletes[f].append(f)
+            for i in range(len(f)):
+                deletes[f[:i] + f[i + 1:]].append(f)
+        self._deletes = deletes  # read with .get only: never grows after this
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def suggest(self, word: str, limit: int = 2) -> tuple[str, ...]:
+        """Up to `limit` words of the corpus closest to `word` (spelled as the corpus
+        spells them), the most frequent first; () when none is close enough."""
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        f = word.translate(FOLD)
+        best: list[tuple[int, int, str]] = []
+        if len(f) >= MIN_LENGTH and f.isalpha():
+            most = max_distance(f)
+            keys = {f} | _deletions(f)
+            if most > 1:
+                keys |= {d for k in list(keys) for d in _deletions(k)}
+            seen: set[str] = set()
+            for c in _candidates(self._deletes, keys):
+                if c in seen or c == f or abs(len(c) - len(f)) > most or not _same_start(f, c):
+                    continue
+                seen.add(c)
+                d = distance(f, c)
+                if d <= most:
+                    best.append((d, -self._counts[c], c))
+            if f in self._counts and self._surface[f] != word:  # the word typed without å, ä, ö
+                best.append((0, -self._counts[f], f))
+        best.sort()
+        out = tuple(self._surface[c] for d, _, c in best if d == best[0][0])[:limit] if best else ()
+        if len(self._cache) < 100_000:
+            self._cache[word] = out
+        return out
+
+
+def _candidates(deletes: Mapping[str, list[str]], keys: Iterable[str]) -> Iterable[str]:
+    for key in keys:
+        yield from deletes.get(key, ())
+
+
+def _same_start(a: str, b: str) -> bool:
+    return a[0] == b[0] or (a[:2] == b[1::-1]) or (a[0], b[0]) in _FIRST_LETTER_SWAPS
