@@ -71,8 +71,19 @@ def question_type(question: str) -> AnswerType | None:
     return None
 
 
-def has_type(kind: AnswerType | None, sentence: str) -> bool:
-    """Whether the sentence holds an answer of that kind."""
+def counted(question: str) -> str | None:
+    """What a "how many" question counts: "besök" in "Hur många besök …"."""
+    m = re.search(r"\bhur\s+många\s+([^\W\d_]{3,})", question, re.IGNORECASE)
+    return m.group(1).casefold() if m else None
+
+
+def has_type(kind: AnswerType | None, sentence: str, noun: str | None = None) -> bool:
+    """Whether the sentence holds an answer of that kind; for "how many <noun>" also
+    "ett/en <noun>" ("gäller bara för ett besök")."""
+    if kind == "amount" and noun:
+        stem = re.escape(noun[: max(3, len(noun) - 2)])
+        if re.search(rf"\b(en|ett|ingen|inget|inga)\s+{stem}", sentence, re.IGNORECASE):
+            return True
     if kind == "who":
         return bool(_ACTOR_WORD.search(sentence) or _PROPER.search(sentence))
     if kind == "when":

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.sentences import Unit, display, split_sentences, split_unit, units
-from retrieval.answer_type import has_type, question_type
+from retrieval.answer_type import counted, has_type, question_type
 from retrieval.lexical import LexicalIndex, analyze
 from retrieval.search import Candidate, Searcher
 
@@ -182,11 +182,11 @@ def score_sentences(
 def score_statements(question: str, passages: Sequence[Candidate], lexical: LexicalIndex) -> list[Scored]:
     """The statements of the first passages, best first."""
     terms = analyze(question)
-    kind = question_type(question)
+    kind, noun = question_type(question), counted(question)
     scored = []
     for p_index, cand in enumerate(passages[:SENTENCE_POOL]):
         for st in statements(cand.chunk.text):
-            bonus = TYPE_BONUS if has_type(kind, st.text) else 0.0
+            bonus = TYPE_BONUS if has_type(kind, st.text, noun) else 0.0
             scored.append(Scored(_coverage(terms, st.text, lexical) + 0.15 / (1 + p_index) + bonus, p_index, st))
     return sorted(scored, key=lambda s: -s.score)
 
@@ -200,9 +200,9 @@ def score_by_meaning(
     found = statements(passages[0].chunk.text)
     if not found:
         return []
-    kind = question_type(question)
+    kind, noun = question_type(question), counted(question)
     vectors = searcher.embedder.embed([st.text for st in found], "passage")
-    scored = [Scored(float(v @ query) + (TYPE_BONUS_BY_MEANING if has_type(kind, st.text) else 0.0), 0, st)
+    scored = [Scored(float(v @ query) + (TYPE_BONUS_BY_MEANING if has_type(kind, st.text, noun) else 0.0), 0, st)
               for v, st in zip(vectors, found, strict=True)]
     return sorted(scored, key=lambda s: -s.score)
 
