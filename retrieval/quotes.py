@@ -63,7 +63,9 @@ class Scored:
 
 
 def _indent(text: str, pos: int) -> int:
-    return pos - (text.rfind("\n", 0, pos) + 1)
+    """The leading whitespace of the line that holds `pos`."""
+    line = text[text.rfind("\n", 0, pos) + 1 : pos]
+    return len(line) - len(line.lstrip())
 
 
 def _complete(text: str, start: int, end: int) -> bool:
