@@ -25,8 +25,9 @@ from core.sentences import split_sentences
 from core.settings import load_settings
 from core.store import open_client
 from evaluation.evalset import _normalise, load_eval_set
-from retrieval.answer import Calibration, _cut_off, answer_question
+from retrieval.answer import Calibration, answer_question
 from retrieval.language import is_english
+from retrieval.quotes import cut_off
 from retrieval.search import Searcher
 
 
@@ -66,7 +67,7 @@ def main() -> None:
             counted += 1
             quoted = [x.text for x in answer.quotes if x.n == 1]
             sentences = [top.text[s:e] for s, e in split_sentences(top.text)
-                         if len(top.text[s:e].split()) >= 4 and not _cut_off(top.text, s, e)]
+                         if len(top.text[s:e].split()) >= 4 and not cut_off(top.text, s, e)]
             hit = any(holds(x, p) for x in quoted for p in phrases)
             by_meaning += hit
             first += bool(sentences) and any(holds(sentences[0], p) for p in phrases)

@@ -4,6 +4,8 @@ cited documents still apply."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,13 +16,20 @@ from core.wording import validity_note
 from retrieval.lexical import analyze
 from retrieval.search import Candidate
 
+_DUTY = (r"(ansvar\w*|ska\b|uppdrag\w*|leder|samordna\w*|genomför\w*|följer upp|följa upp|utveckla\w*|"
+         r"ta fram|sprida|spreds?|utser|utse)")
+_BODY = (r"(nämnd\w*|myndighet\w*|förvaltning\w*|organisation\w*|aktör\w*|styrelse\w*|instans\w*|enhet\w*|"
+         r"aktör\w*|person\w*|roll\w*|funktion\w*|verk|verket|kommun\w*|region\w*|departement\w*)")
+# "Vem …", or "Vilken nämnd/myndighet …" (an actor is asked for), with a duty in the question;
+# "Vilka rättighetsområden …" or "Vilka insatser ska genomföras?" ask for no actor.
 _WHO = re.compile(
-    r"^\s*(vem|vilka|vilken|vilket|vad heter den (nämnd|myndighet))\b.*"
-    r"\b(ansvar\w*|ska\b|uppdrag\w*|leder|samordna\w*|genomför\w*|följer upp|följa upp|utveckla\w*|"
-    r"ta fram|sprida|spreds?|utser|utse)"
+    rf"^\s*(vem|vad heter den (nämnd|myndighet)|(vilka|vilken|vilket)\s+(\w+\s+)?{_BODY}\b)\b.*\b{_DUTY}"
+    rf"|^\s*(vilka|vilken|vilket)\s+{_DUTY}"
     r"|^\s*who\b.*\b(responsible|in charge|task\w*|assign\w*)",
     re.IGNORECASE,
 )
+_WORD = re.compile(r"[^\W\d_][\w]*-?")
+_JOINT = re.compile(r"^(\s|,|-|och|samt|eller)*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,50 @@ def find_responsible(question: str, candidates: Sequence[Candidate], state: Live
                 actors = tuple(dict.fromkeys(r.actor for r in rows))
                 best = Responsible(actors, index, start - chunk.start, end - chunk.start, rows[0].sentence, score)
     return best
+
+
+def _mention(sentence: str, actor: str) -> tuple[int, int] | None:
+    """Where the sentence names `actor`: the name itself (any case, genitive -s), else a
+    word of the same stem ("stadsdelsnämnder"), else the first part of a joint list
+    ("Arbetsmarknads-, kultur- … och socialnämnden")."""
+    whole = re.search(rf"\b{re.escape(actor)}s?\b", sentence, re.IGNORECASE)
+    if whole:
+        return whole.span()
+    head = actor.split()[0].casefold()
+    words = list(_WORD.finditer(sentence))
+    for m in words:
+        w = m.group().casefold().rstrip("-")
+        if len(w) >= 5 and len(os.path.commonprefix([w, head])) >= max(5, len(head) - 3) and w[:1] == head[:1]:
+            return m.span()
+    for i, m in enumerate(words):
+        w = m.group().casefold()
+        nxt = words[i + 1].group().casefold() if i + 1 < len(words) else ""
+        joint = w.endswith("-") or nxt in ("och", "samt", "eller")
+        if joint and len(w.rstrip("-")) >= 4 and head.startswith(w.rstrip("-")):
+            return m.span()
+    return None
+
+
+def actors_as_written(sentence: str, actors: Sequence[str]) -> str:
+    """The actors named as the sentence names them: one phrase when the mentions stand
+    together ("Arbetsmarknads-, kultur-, utbildnings och socialnämnden samt
+    stadsdelsnämnderna"), else each mention; an actor the sentence does not name (a
+    passive sentence under a heading that names it) as the index has it."""
+    spans, missing = [], []
+    for actor in actors:
+        span = _mention(sentence, actor)
+        if span is None:
+            missing.append(actor)
+        elif span not in spans:
+            spans.append(span)
+    spans.sort()
+    together = bool(spans) and all(_JOINT.match(sentence[a[1] : b[0]]) for a, b in itertools.pairwise(spans))
+    if together:
+        names = [sentence[spans[0][0] : spans[-1][1]]]
+    else:
+        names = [sentence[a:b] for a, b in spans]
+    named = ", ".join(dict.fromkeys(names + missing))
+    return named[:1].upper() + named[1:]
 
 
 def validity_notes(docs: Sequence[str], state: LiveState, today: dt.date) -> dict[str, str]:

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, ingested_corpus_copy, site_copy
 from ui.auth import EMAILS_ENV, PASSWORD_ENV
+from ui.render import literal
 
 pytestmark = pytest.mark.slow
 
@@ -113,9 +114,9 @@ def test_coordinator_uploads_updates_and_removes(site: Path, monkeypatch: pytest
     assert [e.value for e in at.main.error] == [refused]
     assert not (site / "falsk.pdf").exists()
     hint = "Tryck på ”Uppdatera index” för att läsa in den."
-    assert [s.value for s in at.main.success] == [
-        f"Ny rutin_ tolk.md är sparad (uppladdad som Ny rutin: tolk.md). {hint}",
-        f"trasig.pdf är sparad. {hint}",
+    assert [s.value for s in at.main.success] == [  # file names shown literally, not as Markdown
+        literal(f"Ny rutin_ tolk.md är sparad (uppladdad som Ny rutin: tolk.md). {hint}"),
+        literal(f"trasig.pdf är sparad. {hint}"),
     ]
     assert (site / "Ny rutin_ tolk.md").read_bytes() == NEW_DOC
     assert row(at, "Ny rutin_ tolk.md")["Status"] == "ej inläst"
@@ -136,7 +137,7 @@ def test_coordinator_uploads_updates_and_removes(site: Path, monkeypatch: pytest
 
     # Remove, with a confirmation; the index changes on the next update.
     at.button(key="documents_remove:Ny rutin_ tolk.md").click().run()
-    assert any("Vill du ta bort Ny rutin_ tolk.md" in w.value for w in at.warning)
+    assert any(literal("Vill du ta bort Ny rutin_ tolk.md") in w.value for w in at.warning)
     assert (site / "Ny rutin_ tolk.md").exists()
     at.button(key="documents_remove_confirm").click().run()
     assert not at.exception

@@ -35,6 +35,7 @@ from ui.evaluation import (
     shipped_sets,
     why,
 )
+from ui.render import literal
 
 DOC = "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"
 PHRASE = "Kommunstyrelsen föreslås ansvara för kommunikation"
@@ -217,7 +218,7 @@ def test_default_set_runs_shows_metrics_failures_and_report(site: Path) -> None:
     result = at.session_state["evaluation_result"]
     failed = [f for run in result["runs"] for f in failures(run)]
     assert failed and [e.label for e in at.expander] == [
-        f"{f.result.id}: {f.result.question} – {why(f)}" for f in failed]
+        literal(f"{f.result.id}: {f.result.question} – {why(f)}") for f in failed]
     assert not any(f.wrong_refusal for f in failures(result["runs"][1]))  # bm25 is retrieval-only
     assert any("bm25 mäter bara sökningen" in c.value for c in at.caption)
     assert list(at.dataframe[2].value["Vägran"].isna()) == [True] * len(at.dataframe[2].value)

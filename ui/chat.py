@@ -11,9 +11,10 @@ from core.store import LiveState
 from retrieval.answer import answer_question
 from retrieval.querylog import log_question
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
-from ui.render import ShownAnswer, answer_record, when
+from ui.render import ShownAnswer, answer_record, literal, when
 from ui.resources import ready
 
+MAYBE_RELEVANT = "Kanske relevant"
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 
 
@@ -29,25 +30,35 @@ def sidebar(state: LiveState) -> None:
 
 def show_answer(record: ShownAnswer) -> None:
     for warning in record.warnings:
-        st.warning(warning)
+        st.warning(literal(warning))
     if record.refused:
-        st.markdown(f"**{record.text}**")
-        if record.sources:
-            st.caption("Närmaste dokument:")
-            for s in record.sources[:REFUSAL_SHOWN]:
-                st.caption(f"• {s.title}" + (f" ({s.where})" if s.where else ""))
+        st.markdown(f"**{literal(record.text)}**")
+        maybe_relevant(record)
         feedback_buttons(record)
         return
-    st.markdown(record.text.replace("$", "\\$"))
+    st.markdown(literal(record.text))
     st.caption("Källor")
     for s in record.sources:
         label = f"[{s.n}] {s.title}" + (f" – {s.where}" if s.where else "")
         if s.validity:
             label += f" ({s.validity})"
-        with st.expander(label, expanded=False):
+        with st.expander(literal(label), expanded=False):
             st.markdown(f"<div lang='sv'>{s.html}</div>", unsafe_allow_html=True)
-            st.caption(f"Fil: {s.doc}")
+            st.caption(literal(f"Fil: {s.doc}"))
     feedback_buttons(record)
+
+
+def maybe_relevant(record: ShownAnswer) -> None:
+    """Under a refusal: the nearest passages, so staff can look themselves; shown as
+    places to read, not as an answer."""
+    if not record.sources:
+        return
+    with st.container(border=True):
+        st.markdown(f"**{MAYBE_RELEVANT}**")
+        st.caption("Inget av detta svarar säkert på frågan, men du kan läsa vidare här:")
+        for s in record.sources[:REFUSAL_SHOWN]:
+            st.markdown(literal(s.title) + (f" · {literal(s.where)}" if s.where else ""))
+            st.caption(literal(f"”{s.excerpt}” – {s.doc}"))
 
 
 def chat_page() -> None:
@@ -64,7 +75,7 @@ def chat_page() -> None:
     for message in messages:
         with st.chat_message(message["role"]):
             if message["role"] == "user":
-                st.markdown(message["content"])
+                st.markdown(literal(message["content"]))
             else:
                 show_answer(message["answer"])
     drafts_panel(messages)
@@ -83,6 +94,6 @@ def chat_page() -> None:
     messages.append({"role": "user", "content": answer.question})
     messages.append({"role": "assistant", "answer": record})
     with st.chat_message("user"):
-        st.markdown(answer.question)
+        st.markdown(literal(answer.question))
     with st.chat_message("assistant"):
         show_answer(record)

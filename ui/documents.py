@@ -26,7 +26,7 @@ from ingest.pipeline import corpus_files, run_ingest
 from ingest.report import STATUS_SV, Report, read_history
 from ingest.uploads import existing_file, remove_document, save_upload, upload_name
 from ui.auth import is_coordinator, login_panel
-from ui.render import when
+from ui.render import literal, when
 from ui.resources import Resources, resources
 
 NOT_INGESTED = "ej inläst"
@@ -256,11 +256,11 @@ def _removal(corpus_dir: Path, rows: list[dict[str, Any]], on_disk: set[str]) ->
                 continue
             left, right = st.columns([5, 1], vertical_alignment="center")
             left.text(row["Titel"])
-            left.caption(f"Fil: {name}")
+            left.caption(literal(f"Fil: {name}"))
             right.button(REMOVE_LABEL, key=f"documents_remove:{name}",
                          on_click=_on_remove_request, args=(name,))
             if pending == name:
-                st.warning(f"Vill du ta bort {name} ur dokumentmappen? Det går inte att ångra här.")
+                st.warning(literal(f"Vill du ta bort {name} ur dokumentmappen? Det går inte att ångra här."))
                 yes, no, _ = st.columns([1, 1, 4])
                 yes.button("Ja, ta bort", key="documents_remove_confirm", type="primary",
                            on_click=_on_remove_confirm, args=(corpus_dir, name))
@@ -280,7 +280,7 @@ def documents_page() -> None:
     settings = res.settings
     coordinator = is_coordinator()
     for level, text in st.session_state.pop(_MESSAGES, []):
-        (st.success if level == "success" else st.error)(text)
+        (st.success if level == "success" else st.error)(literal(text))
 
     report = _actions(res) if coordinator else None
 
@@ -294,7 +294,7 @@ def documents_page() -> None:
     if corpus_dir.is_dir():
         files = corpus_files(corpus_dir)
     else:
-        st.warning(f"Dokumentmappen {corpus_dir} finns inte.")
+        st.warning(literal(f"Dokumentmappen {corpus_dir} finns inte."))
     try:
         manifest = load_manifest(corpus_dir)
     except ManifestError as err:
@@ -331,7 +331,7 @@ def documents_page() -> None:
         parts.append(f"Senaste inläsning: {when(float(history[-1].get('started', 0)))}")
     if coordinator:
         parts.append(f"Dokumentmapp: {os.fspath(corpus_dir)}")
-    st.caption(" · ".join(parts))
+    st.caption(literal(" · ".join(parts)))
 
     if coordinator and files:
         _removal(corpus_dir, rows, {name for name, _ in files})

@@ -29,6 +29,7 @@ from core.store import LiveState
 from core.wording import chunk_citation
 from evaluation.evalset import EvalQuestion, EvalSetError, check_phrases, collapse, load_eval_set
 from evaluation.evaluate import CONFIGS, EvalRun, Failure, failures, report_json, retrieval_only_note, run_eval
+from ui.render import literal
 from ui.resources import Resources, ready
 
 EVAL_DIR = ROOT / "eval"
@@ -200,7 +201,7 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
         usable, unusable = shipped_sets(Path(settings.corpus_dir), state.documents, max_bytes)
         for key, reason in unusable.items():
             item = next(s for s in SHIPPED if s.key == key)
-            st.caption(f"{item.path.name} kan inte väljas: {reason}.")
+            st.caption(literal(f"{item.path.name} kan inte väljas: {reason}."))
         if not usable:
             st.info("Ingen medföljande mängd passar dokumenten i indexet. Ladda upp en egen fil.")
             return None
@@ -221,32 +222,25 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
     try:
         questions = load_upload(upload.name, upload.getvalue())
     except EvalSetError as err:
-        st.error(_problems_markdown(f"{upload.name} är felaktig:", err.problems))
+        st.error(_problems_markdown(literal(f"{upload.name} är felaktig:"), err.problems))
         return None
     problems = check_phrases(questions, Path(settings.corpus_dir), max_bytes)
     if problems:
-        st.error(_problems_markdown(f"{upload.name} stämmer inte med dokumenten:", problems))
+        st.error(_problems_markdown(literal(f"{upload.name} stämmer inte med dokumenten:"), problems))
         return None
     missing = missing_documents(questions, state.documents)
     if missing:
         st.warning("Dokumenten finns i dokumentmappen men inte i indexet, så deras frågor kan inte få träff: "
-                   + ", ".join(missing) + ". Uppdatera indexet på sidan Dokument.")
+                   + literal(", ".join(missing)) + ". Uppdatera indexet på sidan Dokument.")
     st.caption(_describe(questions))
     return upload.name, questions
 
 
 def _problems_markdown(head: str, problems: Sequence[str], limit: int = 50) -> str:
-    lines = [f"- {_escape(p)}" for p in problems[:limit]]
+    lines = [f"- {literal(p)}" for p in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"- … och {len(problems) - limit} fel till")
     return f"{head}\n\n" + "\n".join(lines)
-
-
-def _escape(text: str) -> str:
-    """Markdown-safe: the problems quote user text."""
-    for ch in "\\`*_[]<>#|$~":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 def _describe(questions: Sequence[EvalQuestion]) -> str:
@@ -272,7 +266,7 @@ def _run(res: Resources, questions: Sequence[EvalQuestion], configs: Sequence[st
 def _show_results(result: Mapping[str, Any]) -> None:
     runs: list[EvalRun] = result["runs"]
     st.subheader("Resultat")
-    st.caption(f"Mängd: {result['set']} · {len(runs[0].questions)} frågor · körd "
+    st.caption(f"Mängd: {literal(result['set'])} · {len(runs[0].questions)} frågor · körd "
                f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(result['when']))}. Träff, täckning, MRR och "
                "nDCG räknas över de besvarbara frågorna.")
     config_columns = {label: st.column_config.NumberColumn(label, help=text, format="%.3f")
@@ -297,7 +291,7 @@ def _show_results(result: Mapping[str, Any]) -> None:
             continue
         st.caption(f"Missar: {len(failed)}")
         for failure in failed:
-            with st.expander(f"{failure.result.id}: {failure.result.question} – {why(failure)}"):
+            with st.expander(literal(f"{failure.result.id}: {failure.result.question} – {why(failure)}")):
                 _show_failure(failure)
     st.download_button(
         "Ladda ner rapporten (JSON)", data=report_bytes(runs), file_name=report_name(result["set"], result["when"]),
@@ -310,18 +304,18 @@ def _show_failure(failure: Failure) -> None:
     row = failure.result
     if row.relevant:
         st.markdown("**Förväntat:** " + "; ".join(
-            f"{_escape(s.doc)} – ”{_escape(s.contains)}”" for s in row.relevant))
+            f"{literal(s.doc)} – ”{literal(s.contains)}”" for s in row.relevant))
     else:
         st.markdown("**Förväntat:** vägran (dokumenten svarar inte på frågan)")
     answer = "vägrade" if row.refused else collapse(row.answer)
-    st.markdown(f"**Svar:** {_escape(_preview(answer))}")
+    st.markdown(f"**Svar:** {literal(_preview(answer))}")
     if row.passages:
         st.markdown("**Det här kom tillbaka i stället:**")
         for p in passage_rows(failure):
             where = p["Var"]
             mark = " · **relevant**" if p["Relevant"] else ""
-            st.markdown(f"{p['Rang']}. **{_escape(p['Titel'])}**" + (f" – {_escape(where)}" if where else "") + mark)
-            st.caption(f"{_escape(p['Text'])}  \nFil: {_escape(p['Dokument'])}")
+            st.markdown(f"{p['Rang']}. **{literal(p['Titel'])}**" + (f" – {literal(where)}" if where else "") + mark)
+            st.caption(f"{literal(p['Text'])}  \nFil: {literal(p['Dokument'])}")
 
 
 def evaluation_page() -> None:

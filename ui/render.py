@@ -13,6 +13,27 @@ from dataclasses import dataclass, field
 from core.wording import citation, validity_label
 from retrieval.answer import Answer
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|$~&])")
+_LINE_START = re.compile(r"^(\s*)(\d{1,9}(?=[.)])|)([-+=.)])", re.MULTILINE)
+EXCERPT_CHARS = 220
+
+
+def literal(text: str) -> str:
+    """Text as Streamlit's Markdown shows it literally: quotes, passages, titles, file
+    names and questions are never read as Markdown or HTML (`_2024_`, `# …`, `*`, `[x](y)`,
+    `$…$`), and line breaks stay line breaks."""
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    escaped = _LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), escaped)
+    return escaped.replace("\n", "  \n")
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of a passage on one line, cut at a word, for a glance."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
 
 def highlight_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
     """The passage, escaped, with the quoted sentences in <mark>."""
@@ -62,6 +83,10 @@ class ShownSource:
     @property
     def where(self) -> str:
         return citation(self.page, self.page_label, self.section)
+
+    @property
+    def excerpt(self) -> str:
+        return excerpt(self.text)
 
 
 @dataclass(frozen=True)

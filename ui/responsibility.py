@@ -11,6 +11,7 @@ import streamlit as st
 from core.errors import AssistantError
 from core.store import LiveState, read_live
 from core.wording import citation
+from ui.render import literal
 from ui.resources import resources
 
 COLUMNS = ["Aktör", "Åtgärd", "Dokument", "Sida"]
@@ -58,9 +59,9 @@ def page() -> None:
     st.subheader("Meningarna i dokumenten")
     for r in shown[:200]:
         where = citation(r["Sida"] if r["Sida"] != "" else None)
-        with st.expander(f"{r['Aktör']}: {r['Åtgärd'][:90]}"):
-            st.markdown(f"> {r['mening']}")
-            st.caption(f"{r['Dokument']}{', ' + where if where else ''} ({r['doc']})")
+        with st.expander(literal(f"{r['Aktör']}: {r['Åtgärd'][:90]}")):
+            st.markdown(f"> {literal(r['mening'])}")
+            st.caption(literal(f"{r['Dokument']}{', ' + where if where else ''} ({r['doc']})"))
 
 
 if __name__ == "__main__":
