@@ -25,8 +25,9 @@ from core.sentences import split_sentences
 from core.settings import load_settings
 from core.store import open_client
 from evaluation.evalset import _normalise, load_eval_set
-from retrieval.answer import Calibration, _cut_off, answer_question
+from retrieval.answer import _cut_off, answer_question
 from retrieval.language import is_english
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 
 
