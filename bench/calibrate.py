@@ -281,12 +281,13 @@ def print_tradeoff(title: str, rows: Sequence[Row], probs: dict[str, float]) -> 
 def model_json(model: Model, rows: Sequence[Row]) -> dict[str, object]:
     probs = model.probs(rows)
     t = tally(rows, probs, model.threshold)
+    kept = [i for i, v in enumerate(model.w) if round(float(v), 6) != 0.0]  # a zero weight reads nothing
     return {
-        "features": list(model.names),
-        "weights": [round(float(v), 6) for v in model.w],
+        "features": [model.names[i] for i in kept],
+        "weights": [round(float(model.w[i]), 6) for i in kept],
         "bias": round(float(model.b), 6),
-        "threshold": model.threshold,
-        "training_errors": {"false_refusals": t.false, "missed_refusals": t.unanswerable - t.refused,
+        "threshold": float(model.threshold),
+        "training_errors": {"false_refusals": int(t.false), "missed_refusals": int(t.unanswerable - t.refused),
                             "questions": len(rows)},
     }
 
@@ -330,8 +331,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                   rows, held_out)
     print_summary("squad-sv by a model fitted without any of squad-sv:", rows, leave_squad_out(rows))
     out = {
-        "fitted_on": [f"{n}: {all_sets()[n].questions.relative_to(all_sets()[n].questions.parents[1])}"
-                      for n in FIT],
+        "fitted_on": [f"{n}: {os.path.relpath(all_sets()[n].questions, ROOT)}" for n in FIT],
+        "measured_only": [f"{n}: {os.path.relpath(all_sets()[n].questions, ROOT)}" for n in REGRESSION],
         "fitted_at": time.strftime("%Y-%m-%d"),
         "rule": f"most unanswerable refused with at most {MAX_FALSE:.0%} false refusals on every fitted set",
         "swedish": model_json(models[0], sv_rows),
