@@ -25,9 +25,10 @@ from core.sentences import split_sentences
 from core.settings import load_settings
 from core.store import open_client
 from evaluation.evalset import _normalise, load_eval_set
-from retrieval.answer import Calibration, answer_question
+from retrieval.answer import answer_question
 from retrieval.language import is_english
 from retrieval.quotes import cut_off
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 
 

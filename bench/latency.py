@@ -71,8 +71,9 @@ from core.store import (
     switch_live,
 )
 from evaluation.evalset import load_eval_set
-from retrieval.answer import Calibration, answer_question
+from retrieval.answer import answer_question
 from retrieval.language import is_english
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 
 SWAP_RATE = 0.15  # share of words replaced in a perturbed copy

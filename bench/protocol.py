@@ -45,8 +45,8 @@ from core.text import indexed_text
 from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
 from evaluation.evaluate import run_eval
 from evaluation.metrics import retrieval_scores
-from retrieval.answer import Calibration
 from retrieval.lexical import K1, B, LexicalIndex
+from retrieval.refusal import Calibration
 from retrieval.search import METHODS, Method, Searcher, convex, rrf
 
 CACHE = ROOT / ".bench-cache"

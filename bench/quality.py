@@ -29,7 +29,7 @@ from core.store import open_client, read_live
 from evaluation.evalset import check_phrases, load_eval_set
 from evaluation.evaluate import QuestionResult, failures, run_eval
 from evaluation.metrics import Summary
-from retrieval.answer import Calibration
+from retrieval.refusal import Calibration
 from retrieval.search import MODES, Searcher
 
 METRICS = ("hit@1", "hit@5", "mrr@10", "recall@5", "ndcg@10")
@@ -110,7 +110,7 @@ def target_lines(summary: Summary, refusal: dict[str, Any]) -> list[str]:
 def calibration_note() -> str:
     import hashlib
 
-    from retrieval.answer import CALIBRATION
+    from retrieval.refusal import CALIBRATION
 
     raw = CALIBRATION.read_bytes()
     fitted = json.loads(raw).get("fitted_at", "?")

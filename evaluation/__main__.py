@@ -19,7 +19,7 @@ from core.settings import load_settings
 from core.store import open_client
 from evaluation.evalset import EvalSetError, check_indexed_phrases, check_phrases, load_eval_set
 from evaluation.evaluate import Failure, failures, format_table, parse_configs, report_json, run_eval
-from retrieval.answer import Calibration
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 
 

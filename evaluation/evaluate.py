@@ -9,8 +9,9 @@ from typing import Any
 from core.records import Passage
 from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
-from retrieval.answer import Calibration, answer_question
+from retrieval.answer import answer_question
 from retrieval.answer_json import passage_json
+from retrieval.refusal import Calibration
 from retrieval.search import MODES, Method, Mode, Searcher
 
 Progress = Callable[[int, int, str], None]

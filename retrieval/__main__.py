@@ -13,9 +13,10 @@ from core.errors import AssistantError
 from core.settings import Settings, load_settings
 from core.store import open_client
 from core.wording import chunk_citation
-from retrieval.answer import Answer, Calibration, answer_question
+from retrieval.answer import Answer, answer_question
 from retrieval.answer_json import answer_json
 from retrieval.querylog import log_question
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 
 

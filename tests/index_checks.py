@@ -45,6 +45,6 @@ def check_index(client: ClientAPI, settled: bool = True) -> LiveState:
 
 def never_refuse():  # type: ignore[no-untyped-def]
     """A calibration that always answers (the refusal model is not under test here)."""
-    from retrieval.answer import Calibration
+    from retrieval.refusal import Calibration
 
     return Calibration.never_refuse()

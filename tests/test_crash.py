@@ -30,7 +30,8 @@ STATEMENT = REPO / "corpus" / "socialnamnden-tjansteutlatande-strategi-romsk-ink
 
 READER = """
 import json, sys
-from retrieval.answer import Calibration, answer_question
+from retrieval.answer import answer_question
+from retrieval.refusal import Calibration
 from core.embedders import make_embedder
 from retrieval.search import Searcher
 from core.settings import load_settings

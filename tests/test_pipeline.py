@@ -12,7 +12,8 @@ from core.errors import IndexMissingError, ModelMismatchError
 from core.settings import Settings, load_settings
 from core.store import generations, open_client, read_live
 from ingest.pipeline import run_ingest
-from retrieval.answer import Calibration, answer_question
+from retrieval.answer import answer_question
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 from tests.conftest import REPO
 

@@ -17,7 +17,7 @@ from evaluation.evalset import check_phrases, load_eval_set
 from evaluation.evaluate import CONFIGS, EvalRun, run_eval
 from evaluation.metrics import RETRIEVAL_METRICS
 from ingest.pipeline import run_ingest
-from retrieval.answer import Calibration
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 from tests.conftest import REPO
 

@@ -49,7 +49,8 @@ NEW = "Socialnämnden föreslås ansvara"
 ASKER = r"""
 import json, sys, time, traceback
 from pathlib import Path
-from retrieval.answer import Calibration, answer_question
+from retrieval.answer import answer_question
+from retrieval.refusal import Calibration
 from core.embedders import make_embedder
 from retrieval.search import Searcher
 from core.settings import load_settings

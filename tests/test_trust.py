@@ -14,8 +14,9 @@ from core.embedders import HashingEmbedder
 from core.settings import load_settings
 from core.store import open_client, read_live
 from ingest.pipeline import run_ingest
-from retrieval.answer import Calibration, answer_question
+from retrieval.answer import answer_question
 from retrieval.querylog import LOG_FILE, log_question
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 from retrieval.trust import asks_who_is_responsible
 from tests.conftest import REPO

@@ -13,7 +13,7 @@ from core.errors import AssistantError, IngestBusyError
 from core.settings import Settings, load_settings
 from core.store import LiveState, open_client, read_live
 from ingest.pipeline import run_ingest
-from retrieval.answer import Calibration
+from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

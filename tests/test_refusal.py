@@ -1,0 +1,138 @@
+"""The refusal (retrieval/refusal.py): the evidence figures as pure functions, the
+calibration file, and with the real model the refusal over the default document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.settings import load_settings
+from core.store import open_client
+from ingest.pipeline import run_ingest
+from retrieval.answer import answer_question
+from retrieval.refusal import (
+    CALIBRATION,
+    FEATURES,
+    REFUSAL,
+    Calibration,
+    Evidence,
+    covers,
+    expected_answer,
+    has_answer_of,
+    negated,
+    salient,
+    share_covered,
+    specifics,
+    specifics_covered,
+)
+from retrieval.search import Searcher
+from tests.conftest import REPO
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("När antog IHRA en arbetsdefinition av antiziganism?", "date"),
+    ("Vilket år föddes Andrew Lortie?", "date"),
+    ("Hur många brobyggare har socialförvaltningen anställt?", "number"),
+    ("Vad kostar skollunchen?", "number"),
+    ("Hur länge gäller strategin?", "duration"),
+    ("Vem ska ta fram årsrapporten?", "actor"),
+    ("How many bridge builders were hired?", "number"),
+    ("Vilka rättighetsområden bygger strategin på?", None),
+])
+def test_expected_answer(question: str, kind: str | None) -> None:
+    assert expected_answer(question) == kind
+
+
+def test_answers_of_a_kind() -> None:
+    assert has_answer_of("date", "Strategin antogs den 8 oktober 2020.")
+    assert not has_answer_of("date", "Strategin antogs av fullmäktige.")
+    assert has_answer_of("number", "Staden har anställt två brobyggare.")
+    assert not has_answer_of("number", "Staden har anställt brobyggare.")
+    assert has_answer_of("duration", "Projektet pågick i tre år.")
+    assert not has_answer_of("duration", "Projektet pågick länge.")
+    assert has_answer_of("actor", "Ärendet bereddes av socialnämnden.")
+    assert has_answer_of("actor", "Ärendet bereddes av Anna Svensson.")
+    assert not has_answer_of("actor", "Ärendet bereddes snabbt.")
+
+
+def test_negation_and_coverage() -> None:
+    assert negated("Vilka celler bär inte receptormolekyler?")
+    assert not negated("Vilka celler bär receptormolekyler?")
+    assert covers("brobyggar", {"brobyggarutbildningen"})  # a compound holds the term
+    assert not covers("bro", {"brobyggarutbildningen"})  # short terms must match whole
+    assert share_covered(["a1", "b2"], [3.0, 1.0], {"a1"}) == 0.75
+    assert share_covered([], [], {"a1"}) == 0.0
+    assert salient(["vanlig", "sallsynt"], [1.0, 5.0]) == ["sallsynt"]
+
+
+def test_specifics() -> None:
+    q = "Hur många anmälningar tog Stockholms socialtjänst emot 2019?"
+    assert specifics(q) == ["stockholms", "2019"]
+    assert specifics_covered(q, "I Stockholm kom 2019 många anmälningar.") == 1.0
+    assert specifics_covered(q, "I Stockholm kom 2018 många anmälningar.") == 0.5
+    assert specifics_covered("Vad gör staden?", "Ingenting.") == 1.0  # nothing specific asked
+
+
+def test_the_shipped_calibration_loads_and_names_known_features() -> None:
+    data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    calibration = Calibration.load()
+    for model in (calibration.swedish, calibration.english):
+        assert set(model.features) <= set(FEATURES) and len(model.features) == len(model.weights)
+        assert all(w >= 0 for w in model.weights)  # more evidence never makes an answer less likely
+    assert data["fitted_on"] and data["fitted_at"]
+    assert not any("shared.jsonl" in s or "default.jsonl" in s for s in data["fitted_on"])  # regression sets
+
+
+def test_unknown_features_are_rejected() -> None:
+    bad = {"features": ["dense_top", "shoe_size"], "weights": [1.0, 1.0], "bias": 0.0, "threshold": 0.5}
+    with pytest.raises(ValueError, match="shoe_size"):
+        Calibration.from_json({"swedish": bad, "english": bad})
+
+
+def test_english_and_swedish_models_are_separate() -> None:
+    sv = {"features": ["dense_top"], "weights": [10.0], "bias": -8.0, "threshold": 0.5}
+    en = {"features": [], "weights": [], "bias": 5.0, "threshold": 0.5}
+    calibration = Calibration.from_json({"swedish": sv, "english": en})
+    weak = Evidence(dense_top=0.7, coverage=0.0, sentence_top=0.0, english=False)
+    assert calibration.refuses(weak)
+    assert not calibration.refuses(Evidence(dense_top=0.7, coverage=0.0, sentence_top=0.0, english=True))
+
+
+@pytest.fixture(scope="module")
+def default_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Searcher:  # type: ignore[no-untyped-def]
+    settings = load_settings().with_corpus(REPO / "corpus").with_data(Path(tmp_path_factory.mktemp("refusal")) / "d")
+    client = open_client(settings)
+    report = run_ingest(settings, real_embedder, client)
+    assert not report.failed, report.summary_sv()
+    return Searcher(client, real_embedder)
+
+
+def _questions() -> dict[str, str]:
+    rows = [json.loads(line) for line in (REPO / "eval" / "default.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    return {r["id"]: r["question"] for r in rows}
+
+
+@pytest.mark.slow
+def test_the_default_document_refuses_what_it_does_not_answer(default_searcher: Searcher) -> None:
+    """Over corpus/ (one document): an off-topic question and an on-topic question whose
+    answer the document lacks (eval/default.jsonl, d-obes-04: the date of the council's
+    decision) are refused; the answerable fact and responsibility questions of the same
+    set are answered."""
+    calibration = Calibration.load()
+    questions = _questions()
+    refused = {
+        "off-topic": "Vad kostar sophämtningen för ett villahushåll i Stockholm?",
+        "d-obes-04": questions["d-obes-04"],
+    }
+    for label, question in refused.items():
+        answer = answer_question(question, default_searcher, calibration, k=10)
+        assert answer.refused and answer.text == REFUSAL, (label, calibration.probability(answer.evidence))
+    # The one false refusal of the set at this calibration (the gate counts it): the
+    # sentence with the date shares no word with the question but "datum".
+    known_false = {"d-fakta-02"}
+    for qid in [q for q in questions if q.startswith(("d-fakta", "d-ansvar")) and q not in known_false]:
+        answer = answer_question(questions[qid], default_searcher, calibration, k=10)
+        assert not answer.refused, (qid, calibration.probability(answer.evidence))
