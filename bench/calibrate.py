@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIT = ("squad-sv", "swefaq", "swequad-mc-train", "calibration")
 REGRESSION = ("shared", "default")
 EXTERNAL = ("squad-sv", "swefaq", "swequad-mc-train")
-SWEDISH = ("dense_top", "dense_margin", "sentence_top", "sentence_weighted", "salient_covered",
+SWEDISH = ("dense_top", "dense_margin", "counted_number", "sentence_top", "sentence_weighted", "salient_covered",
            "rarest_covered", "answer_type", "negation", "specifics_covered")
 ENGLISH = ("dense_top", "dense_margin")
 MAX_FALSE = 0.04

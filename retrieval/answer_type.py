@@ -93,3 +93,12 @@ def has_type(kind: AnswerType | None, sentence: str, noun: str | None = None) ->
     if kind == "duration":
         return bool(_DURATION.search(sentence))
     return False
+
+
+def counts(noun: str, sentence: str) -> bool:
+    """Whether the sentence gives a number of what a "how many <noun>" question counts: a
+    figure or a number word right before the noun or a form of it ("två brobyggare",
+    "5 000 romer"), a year not counted as such."""
+    stem = re.escape(noun[: max(3, len(noun) - 2)])
+    figure = r"(?<![\d-])(?!1[0-9]\d\d\b|20\d\d\b)\d[\d\s.,]*"
+    return bool(re.search(rf"(?:{figure}|\b(?:{_NUMBER_WORDS})\b)\s+(?:\w+\s+)?{stem}", sentence, re.IGNORECASE))

@@ -68,6 +68,13 @@ def analyze(text: str) -> list[str]:
     return list(chain.from_iterable(map(_plain_tokens, words(text))))
 
 
+def covers(term: str, tokens: set[str]) -> bool:
+    """A question term is covered by a text's tokens when one of them is the term or,
+    for terms of five letters or more, holds it (Swedish compounds and derivations:
+    "brobyggare" in "brobyggarutbildningen", "aterrapporter" in "aterrapportering")."""
+    return term in tokens or (len(term) >= 5 and any(term in t for t in tokens))
+
+
 class Decompounder:
     """Splits Swedish compounds into parts that occur as words in the corpus
     ("socialnämnden" -> "social", "nämnden"; "brobyggarverksamhet" -> "brobyggar",

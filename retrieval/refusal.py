@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from retrieval.lexical import LexicalIndex, analyze, words
+from retrieval.answer_type import counted, counts, has_type, question_type
+from retrieval.lexical import LexicalIndex, analyze, covers, words
 from retrieval.search import Candidate
 
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
@@ -25,62 +26,7 @@ COVERAGE_PASSAGES = 3  # the first passages, whose words count for `coverage`
 BEST_SENTENCES = 3  # the sentences an answer would quote: the expected answer is looked for in them
 MARGIN_DEPTH = 4  # passages behind the best one that the margin compares with (k = 5 gives them)
 
-# (pattern on the question, kind of answer expected). First match wins; order matters
-# ("hur länge" before "hur"; "vilket år" before a bare "vilket").
-_EXPECTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), kind) for p, kind in (
-        (r"\bhur (?:länge|lång tid)\b|\bhow long\b", "duration"),
-        (r"\bnär\b|\b(?:vilket|vilka|vilken|vid vilken|what|which) (?:år|årtal|datum|dag|månad|tid|tidpunkt|"
-         r"year|date|day|month)\b|\bsedan när\b|\bwhen\b", "date"),
-        (r"\bhur (?:många|mycket|stor|stort|stora|hög|högt|höga|lång|långt|bred|brett|djup|djupt|gammal|"
-         r"gamla)\b|\bvad kostar\b|\bhow (?:many|much|big|large|high|old|long|wide|deep)\b|"
-         r"\b(?:vilket|vilken) (?:antal|belopp|summa|procent|andel)\b", "number"),
-        (r"^\s*(?:vem|vilka personer|vems|who|whom)\b|\b(?:vem|vems)\b", "actor"),
-    )
-)
-_MONTHS = ("januari februari mars april maj juni juli augusti september oktober november december "
-           "january february march june july august october").split()
-_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})(?:-talet)?\b")
-_DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b|\b(?:" + "|".join(_MONTHS) + r")\b",
-                   re.IGNORECASE)
-_NUMBER_WORDS = frozenset(
-    "en ett två tre fyra fem sex sju åtta nio tio elva tolv tjugo trettio fyrtio femtio hundra tusen "
-    "miljon miljoner miljard miljarder hälften dubbelt procent kronor kr one two three four five six seven "
-    "eight nine ten hundred thousand million billion".split()
-)
-_DIGIT = re.compile(r"\d")
-_TIME_UNITS = re.compile(r"\b(?:år|års|månad\w*|vecka|veckor|veckors|dag|dagar|dagars|timm\w*|minut\w*|"
-                         r"sekund\w*|decenni\w*|sekel|sekler|århundrade\w*|years?|months?|weeks?|days?|hours?)\b",
-                         re.IGNORECASE)
-# An actor: an organisation word, or a capitalised word that does not open the sentence.
-_ACTOR_WORDS = re.compile(r"(?:nämnd|förvaltning|myndighet|kommun|styrelse|regering|departement|verket|"
-                          r"råd|rådet|delegation|inspektion|ombudsman|direktör|chef|minister|ordförande|"
-                          r"domstol|riksdag|fullmäktige|länsstyrelse|föreningen|förbundet|bolag)\w*\b", re.IGNORECASE)
-_CAPITALISED = re.compile(r"(?<=[\s(,;:])[A-ZÅÄÖ][\wåäöÅÄÖ-]+")
 _NEGATIONS = frozenset("inte ej icke aldrig ingen inget inga varken not never no".split())
-
-
-def expected_answer(question: str) -> str | None:
-    """The kind of answer the question asks for: "actor", "date", "number",
-    "duration", or None (any kind)."""
-    for pattern, kind in _EXPECTS:
-        if pattern.search(question):
-            return kind
-    return None
-
-
-def has_answer_of(kind: str, text: str) -> bool:
-    """Whether `text` holds something of that kind (a name, a year, a number, a period)."""
-    if kind == "date":
-        return bool(_YEAR.search(text) or _DATE.search(text))
-    if kind == "number":
-        return bool(_DIGIT.search(text)) or any(w in _NUMBER_WORDS for w in words(text))
-    if kind == "duration":
-        return bool(_TIME_UNITS.search(text)) and (bool(_DIGIT.search(text))
-                                                   or any(w in _NUMBER_WORDS for w in words(text)))
-    if kind == "actor":
-        return bool(_ACTOR_WORDS.search(text) or _CAPITALISED.search(text))
-    raise ValueError(kind)
 
 
 def negated(text: str) -> bool:
@@ -109,13 +55,6 @@ def specifics_covered(question: str, text: str) -> float:
         stem = w[:-1] if w.endswith("s") and len(w) > 4 and not w.isdigit() else w  # genitive s
         found += w in present if w.isdigit() else any(p.startswith(stem) for p in present)
     return found / len(wanted)
-
-
-def covers(term: str, tokens: set[str]) -> bool:
-    """A question term is covered by a text's tokens when one of them is the term or,
-    for terms of five letters or more, holds it (Swedish compounds: "brobyggare" in
-    "brobyggarutbildningen")."""
-    return term in tokens or (len(term) >= 5 and any(term in t for t in tokens))
 
 
 def share_covered(terms: Sequence[str], weights: Sequence[float], tokens: set[str]) -> float:
@@ -151,6 +90,7 @@ class Evidence:
     answer_type: float = 1.0  # 0 when the expected kind of answer (a date, a number…) is in none of them
     negation: float = 1.0  # 0 when the question negates and none of the best sentences does
     specifics_covered: float = 1.0  # share of the question's numbers and names in the top passages
+    counted_number: float = 1.0  # 0 when a "how many <noun>" question finds no number of that noun
 
     def features(self, names: Sequence[str]) -> list[float]:
         return [float(getattr(self, n)) for n in names]
@@ -182,7 +122,7 @@ def gather_evidence(
     pool_tokens = set().union(*tokens) if tokens else set()
     key = salient(terms, idf)
     rarest = max(zip(idf, terms, strict=True))[1] if terms else None
-    kind = expected_answer(question)
+    kind, noun = question_type(question), counted(question)
     return Evidence(
         dense_top=top,
         coverage=_share(content, " ".join(c.chunk.text for c in candidates[:COVERAGE_PASSAGES])),
@@ -192,7 +132,8 @@ def gather_evidence(
         sentence_weighted=max((share_covered(terms, idf, t) for t in tokens), default=0.0),
         salient_covered=share_covered(key, [1.0] * len(key), pool_tokens),
         rarest_covered=1.0 if rarest is not None and covers(rarest, best_tokens) else 0.0,
-        answer_type=0.0 if kind and not any(has_answer_of(kind, s) for s in best) else 1.0,
+        answer_type=0.0 if kind and not any(has_type(kind, s, noun) for s in best) else 1.0,
+        counted_number=0.0 if noun and not any(counts(noun, s) for s in sentences) else 1.0,
         negation=0.0 if negated(question) and not any(negated(s) for s in best) else 1.0,
         specifics_covered=specifics_covered(question, " ".join(c.chunk.text for c in candidates[:COVERAGE_PASSAGES])),
     )
