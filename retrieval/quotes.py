@@ -18,7 +18,7 @@ import numpy as np
 
 from core.sentences import Unit, display, split_sentences, split_unit, units
 from retrieval.answer_type import counted, has_type, question_type
-from retrieval.lexical import LexicalIndex, analyze
+from retrieval.lexical import LexicalIndex, analyze, covers
 from retrieval.search import Candidate, Searcher
 
 SENTENCE_POOL = 3  # passages whose sentences may be quoted
@@ -153,6 +153,16 @@ def _coverage(query_terms: list[str], text: str, lexical: LexicalIndex) -> float
     return hit / total if total else 0.0
 
 
+def _statement_coverage(query_terms: list[str], text: str, lexical: LexicalIndex) -> float:
+    """Like `_coverage`, but a term also counts when a word of the statement holds it
+    (compounds and derivations: "återrapporteras" / "Återrapporteringen")."""
+    terms = set(query_terms)
+    present = set(analyze(text))
+    total = sum(lexical.idf(t) for t in terms)
+    hit = sum(lexical.idf(t) for t in terms if covers(t, present))
+    return hit / total if total else 0.0
+
+
 def cut_off(text: str, start: int, end: int) -> bool:
     """A sentence the chunk boundary cut: it starts mid-sentence or ends unfinished."""
     head = text[start:end].lstrip()
@@ -189,7 +199,8 @@ def score_statements(question: str, passages: Sequence[Candidate], lexical: Lexi
     for p_index, cand in enumerate(passages[:SENTENCE_POOL]):
         for st in statements(cand.chunk.text):
             bonus = TYPE_BONUS if has_type(kind, st.text, noun) else 0.0
-            scored.append(Scored(_coverage(terms, st.text, lexical) + 0.15 / (1 + p_index) + bonus, p_index, st))
+            scored.append(Scored(_statement_coverage(terms, st.text, lexical) + 0.15 / (1 + p_index) + bonus,
+                                 p_index, st))
     return sorted(scored, key=lambda s: -s.score)
 
 
