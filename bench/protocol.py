@@ -134,6 +134,7 @@ class Result:
     answerable: dict[str, bool]
     types: dict[str, str]
     seconds: float
+    shown_chars: float = 0.0  # mean length of the top 5 passages shown, in characters
 
     def mean(self, metric: str, ids: Sequence[str] | None = None) -> float | None:
         rows = [self.scores[i][metric] for i in (ids or list(self.scores)) if i in self.scores]
@@ -169,7 +170,13 @@ def run_ours(config: Config, evalset: EvalSet, questions: Sequence[EvalQuestion]
     seconds = time.perf_counter() - t0
     ranked = {r.id: [(p.chunk.doc, p.chunk.text) for p in r.passages] for r in run.questions}
     return Result(config.name, _retrieval(questions, ranked), {r.id: r.refused for r in run.questions},
-                  {q.id: q.answerable for q in questions}, {q.id: q.type or "" for q in questions}, seconds)
+                  {q.id: q.answerable for q in questions}, {q.id: q.type or "" for q in questions}, seconds,
+                  _shown(ranked))
+
+
+def _shown(ranked: dict[str, list[tuple[str, str]]]) -> float:
+    lengths = [len(text) for rows in ranked.values() for _, text in rows[:5]]
+    return sum(lengths) / len(lengths) if lengths else 0.0
 
 
 def run_simple(name: str, evalset: EvalSet, questions: Sequence[EvalQuestion], embedder: CachedEmbedder,
@@ -183,7 +190,7 @@ def run_simple(name: str, evalset: EvalSet, questions: Sequence[EvalQuestion], e
     ranked = {q.id: pipeline.query(q.question, K, fused=name == "simple-rrf") for q in questions}
     return Result(name, _retrieval(questions, ranked), {q.id: None for q in questions},
                   {q.id: q.answerable for q in questions}, {q.id: q.type or "" for q in questions},
-                  time.perf_counter() - t0)
+                  time.perf_counter() - t0, _shown(ranked))
 
 
 # --- Judging a change -------------------------------------------------------------
@@ -243,10 +250,11 @@ def _refusal_cells(result: Result) -> str:
 
 
 def set_table(name: str, results: Sequence[Result], labels: dict[str, str]) -> list[str]:
-    lines = [f"{'configuration':<46}{'Hit@1':>7}{'Hit@5':>7}{'MRR@10':>7}{'refused':>12}{'false ref.':>12}"]
+    lines = [f"{'configuration':<46}{'Hit@1':>7}{'Hit@5':>7}{'MRR@10':>7}{'refused':>12}{'false ref.':>12}"
+             f"{'chars':>7}"]
     for r in results:
         lines.append(f"{labels.get(r.config, r.config)[:45]:<46}{_f(r.mean('hit@1'))}{_f(r.mean('hit@5'))}"
-                     f"{_f(r.mean('mrr@10'))}{_refusal_cells(r)}")
+                     f"{_f(r.mean('mrr@10'))}{_refusal_cells(r)}{r.shown_chars:7.0f}")
     return lines
 
 
@@ -321,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
               f"{len(questions) - n_ans} unanswerable ==")
         print("\n".join(set_table(evalset.name, list(results.values()), labels)))
         print("\n".join(type_table(list(results.values()))))
+        print("  (refused: unanswerable questions refused; false ref.: answerable ones refused; chars: mean length "
+              "of the top 5 passages shown)")
     external = [s.name for s in present if s.external]
     names = list(next(iter(by_set.values())).keys()) if by_set else []
     if external:

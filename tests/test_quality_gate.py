@@ -63,6 +63,20 @@ def test_thresholds_file_is_complete_and_sane() -> None:
         assert high >= t["measured"][name], name
 
 
+def test_the_gate_allows_for_two_questions_of_machine_spread() -> None:
+    """Vectors differ by CPU and by ingest, so a question can flip between machines:
+    every retrieval bound leaves at least two answerable questions of margin."""
+    t = load_thresholds()
+    from evaluation.evalset import load_eval_set
+
+    answerable = sum(1 for q in load_eval_set(REPO / t["set"]) if q.answerable)
+    for name, low in t["min"].items():
+        if name in ("hit@5", "recall@5", "mrr@10", "ndcg@10"):
+            assert t["measured"][name] - low >= 2 / answerable - 1e-9, name
+    for name, high in t["max"].items():
+        assert high - t["measured"][name] >= 2 / answerable - 1e-9, name
+
+
 def test_gate_message_names_metric_value_and_threshold() -> None:
     thresholds = {"min": {"hit@5": 0.9, "mrr@10": 0.7}, "max": {"false_refusal_rate": 0.15}}
     overall = {"hit@5": 0.85, "mrr@10": 0.75, "false_refusal_rate": 0.2}
