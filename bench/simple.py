@@ -32,14 +32,14 @@ def _title(text: str, name: str) -> str:
 
 
 class SimplePipeline:
-    def __init__(self, corpus: Path, embedder: Embedder) -> None:
+    def __init__(self, corpus: Path, embedder: Embedder, chunk_size: int = 1000, chunk_overlap: int = 200) -> None:
         import bm25s
         import Stemmer
         from bm25s.stopwords import STOPWORDS_SWEDISH
 
         docs = document_texts(corpus)
         titles = {name: _title(text, name) for name, text in docs}
-        self.chunks = split_documents(docs)
+        self.chunks = split_documents(docs, chunk_size, chunk_overlap)
         texts = [f"{titles[doc]}\n{text}" for doc, text in self.chunks]
         self.embedder = embedder
         self.vectors = np.asarray(embedder.embed(texts, "passage"), dtype=np.float32)
