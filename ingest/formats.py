@@ -12,6 +12,7 @@ from pathlib import PurePath
 
 from core.errors import DocumentError
 from core.records import Page
+from ingest.office_reader import read_docx, read_html
 from ingest.pdf_reader import read_pdf
 from ingest.text_reader import BOMS_UTF16, mostly_printable, read_text, try_decode
 
@@ -26,14 +27,18 @@ class Format:
     name_sv: str  # shown in the document list ("Format")
     in_sentence_sv: str  # the same inside a sentence ("PDF, Markdown och text")
     reader: Callable[[bytes, str], list[Page]]  # (file content, name for errors) -> pages
-    kind: str  # what the content must sniff as (sniff_kind): "pdf" or "text"
+    kind: str  # what the content must sniff as (sniff_kind): "pdf", "docx" or "text"
     markdown: bool = False  # chunked and titled as Markdown
 
 
 _PDF = Format("PDF", "PDF", read_pdf, "pdf")
 _MARKDOWN = Format("Markdown", "Markdown", read_text, "text", markdown=True)
 _TEXT = Format("Text", "text", read_text, "text")
-FORMATS: dict[str, Format] = {".pdf": _PDF, ".md": _MARKDOWN, ".markdown": _MARKDOWN, ".txt": _TEXT}
+# Word and web pages are read as Markdown text (ingest/office_reader.py).
+_WORD = Format("Word", "Word", read_docx, "docx", markdown=True)
+_HTML = Format("Webbsida", "webbsidor (HTML)", read_html, "text", markdown=True)
+FORMATS: dict[str, Format] = {".pdf": _PDF, ".docx": _WORD, ".html": _HTML, ".htm": _HTML,
+                              ".md": _MARKDOWN, ".markdown": _MARKDOWN, ".txt": _TEXT}
 SUPPORTED_SUFFIXES = frozenset(FORMATS)
 UPLOAD_SUFFIXES = sorted(s.lstrip(".") for s in FORMATS)  # for a file picker: without the dot
 
@@ -81,10 +86,12 @@ def check_file(name: str, suffix: str, data: bytes, max_bytes: int) -> Format:
 
 
 def sniff_kind(data: bytes) -> str | None:
-    """Content-based type of an upload: "pdf", "text" or None (unknown/binary)."""
+    """Content-based type of an upload: "pdf", "docx", "text" or None (unknown/binary)."""
     head = data[:1024].removeprefix(codecs.BOM_UTF8)
     if head.lstrip(b" \t\r\n\f").startswith(b"%PDF-"):
         return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return "docx" if _is_docx(data) else None
     sample = data[:_SNIFF_BYTES]
     final = len(data) <= _SNIFF_BYTES
     if not sample.strip():
@@ -99,6 +106,17 @@ def sniff_kind(data: bytes) -> str | None:
     if text is None or "\x00" in text:
         return None
     return "text" if mostly_printable(text) else None
+
+
+def _is_docx(data: bytes) -> bool:
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
 
 
 def size_mb(size: int, *, up: bool) -> str:

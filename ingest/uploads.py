@@ -41,6 +41,11 @@ def check_upload(name: str, data: bytes, max_bytes: int) -> str:
     if kind != expected:
         if expected == "pdf":
             raise DocumentError(safe, "filen heter .pdf men innehållet är ingen PDF")
+        if expected == "docx":
+            raise DocumentError(safe, "filen heter .docx men innehållet är inget Word-dokument")
+        if kind == "docx":
+            raise DocumentError(safe, f"filen heter {suffix} men innehållet är ett Word-dokument; "
+                                "döp om den till .docx")
         if kind == "pdf":
             raise DocumentError(safe, f"filen heter {suffix} men innehållet är en PDF; döp om den till .pdf")
         raise DocumentError(safe, f"filen heter {suffix} men innehållet är inte text (troligen en binärfil)")

@@ -51,6 +51,7 @@ def test_each_bad_file_is_reported_and_the_rest_is_ingested(setup) -> None:  # t
         "tom.md": b"",
         "trasig-kodning.txt": "Avgift för färdtjänst ".encode() + b"\x81\x8d\x8f\x90",
         "brev.docx": b"PK\x03\x04 inte en textfil",
+        "kalkyl.xlsx": b"PK\x03\x04 ett kalkylblad",
         "stor.txt": ("Stor fil om avfall. " * 60_000).encode(),  # > 1 MB
         "kopia-av-simhall.md": (corpus / "simhall.md").read_bytes(),
     }
@@ -72,7 +73,8 @@ def test_each_bad_file_is_reported_and_the_rest_is_ingested(setup) -> None:  # t
         "skannad.pdf": "PDF-filen saknar textlager",
         "tom.md": "filen är tom",
         "trasig-kodning.txt": "filens teckenkodning känns inte igen; spara den som UTF-8",
-        "brev.docx": "filtypen .docx stöds inte",
+        "brev.docx": "Word-filen kunde inte läsas (den verkar vara skadad)",
+        "kalkyl.xlsx": "filtypen .xlsx stöds inte",
         "stor.txt": "filen är för stor (1,2 MB, gränsen är 1 MB)",
         "kopia-av-simhall.md": "samma innehåll som simhall.md",
         "hemtjanst.pdf": "PDF-filen är skadad eller ofullständig och kan inte läsas. "

@@ -224,7 +224,7 @@ def test_whitespace_only_file(tmp_path: Path, data: bytes) -> None:
 
 def test_unsupported_extension(tmp_path: Path) -> None:
     text = reason(write(tmp_path, "tabell.xyz", b"data"))
-    assert text == "filtypen .xyz stöds inte (PDF, Markdown och text stöds)"
+    assert text == "filtypen .xyz stöds inte (PDF, Word, webbsidor (HTML), Markdown och text stöds)"
     assert "utan filändelse" in reason(write(tmp_path, "README", b"data"))
 
 
@@ -264,7 +264,7 @@ def test_missing_file(tmp_path: Path) -> None:
         (b"hej\x00hopp", None),
         (b"\x81\x8d\x8f\x90\x9d", None),
         (bytes(range(1, 32)) * 10, None),
-        (b"PK\x03\x04\x14\x00\x06\x00", None),  # a .docx/.zip
+        (b"PK\x03\x04\x14\x00\x06\x00", None),  # a broken zip (a real .docx sniffs as "docx")
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None),
         (b"", None),
     ],

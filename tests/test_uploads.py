@@ -84,7 +84,8 @@ def test_names_are_sanitised_and_stay_in_the_folder(corpus: Path, name: str, sav
         ("rapport.pdf", MD, "innehållet är ingen PDF"),
         ("rapport.md", b"%PDF-1.7\n%...", "innehållet är en PDF"),
         ("bild.txt", bytes(range(256)) * 4, "innehållet är inte text"),
-        ("dokument.docx", b"PK\x03\x04 ...", "filtypen .docx stöds inte"),
+        ("dokument.docx", b"PK\x03\x04 ...", "innehållet är inget Word-dokument"),
+        ("kalkyl.xlsx", b"PK\x03\x04 ...", "filtypen .xlsx stöds inte"),
         ("sources.toml", b'["a.md"]\ntitle = "x"\n', "filtypen .toml stöds inte"),
         ("utan-andelse", MD, "filtypen utan filändelse stöds inte"),
         ("tom.md", b"", "filen är tom"),
@@ -167,5 +168,5 @@ def test_handle_uploads_reports_each_file(corpus: Path) -> None:
     assert messages == [
         ("success", f"rutin.md är sparad och ersatte den tidigare filen. {hint}"),
         ("success", f"ny fil_.txt är sparad (uppladdad som ny fil?.txt). {hint}"),
-        ("error", "virus.exe sparades inte: filtypen .exe stöds inte (PDF, Markdown och text stöds)."),
+        ("error", "virus.exe sparades inte: filtypen .exe stöds inte (PDF, Word, webbsidor (HTML), Markdown och text stöds)."),
     ]
