@@ -9,6 +9,7 @@ from pypdf.errors import DependencyError
 
 from core.errors import DocumentError
 from core.records import Page
+from ingest.layout import strip_running_lines
 from ingest.text_reader import normalise
 
 _CORRUPT = "PDF-filen är skadad eller ofullständig och kan inte läsas"
@@ -38,17 +39,24 @@ def read_pdf(data: bytes, name: str) -> list[Page]:
     if count == 0:
         raise DocumentError(name, "PDF-filen innehåller inga sidor")
     labels = _page_labels(reader, count)
-    normalised = [normalise(text or "") for text in texts]
+    # Running headers and footers out of the text; a page number printed in them is the
+    # page's label where the PDF has no label of its own.
+    cleaned = strip_running_lines([normalise(text or "") for text in texts])
     pages = [
-        Page(number=i + 1, text=text, label=labels[i])
-        for i, text in enumerate(normalised)
-        if text.strip()
+        Page(number=i + 1, text=page.text, label=labels[i] or _printed(page.label, i + 1))
+        for i, page in enumerate(cleaned)
+        if page.text.strip()
     ]
     if not pages:
         raise DocumentError(
             name, "PDF-filen saknar textlager – troligen en skannad bild; kör OCR först"
         )
     return pages
+
+
+def _printed(label: str | None, number: int) -> str | None:
+    """A printed page number, None where it is just the physical page number."""
+    return None if label is None or label == str(number) else label
 
 
 def _decrypt_or_fail(reader: PdfReader, name: str) -> None:
