@@ -28,7 +28,6 @@ import argparse
 import json
 import math
 import os
-import random
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -227,15 +226,6 @@ def paired(base: Result, other: Result, metric: str, ids: Sequence[str] | None =
     mean = sum(diffs) / n
     var = sum((d - mean) ** 2 for d in diffs) / (n - 1)
     return Delta(metric, n, mean, max(2.0 / n, 1.96 * math.sqrt(var / n)))
-
-
-def bootstrap_mean(base: Result, other: Result, metric: str, rounds: int = 2000, seed: int = 7) -> tuple[float, float]:
-    """95 % interval of the paired mean difference by resampling questions (a check on `paired`)."""
-    ids = [i for i in base.scores if i in other.scores]
-    diffs = [other.scores[i][metric] - base.scores[i][metric] for i in ids]
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choice(diffs) for _ in diffs) / len(diffs) for _ in range(rounds))
-    return means[int(0.025 * rounds)], means[int(0.975 * rounds)]
 
 
 # --- Printing ---------------------------------------------------------------------

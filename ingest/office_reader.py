@@ -145,29 +145,26 @@ def _tables_as_rows(lines: Sequence[str]) -> list[str]:
     def flush() -> None:
         if table:
             blocks.extend(table_lines(table))
-            table.clear()
         if paragraph:
             blocks.append("\n".join(paragraph))
-            paragraph.clear()
+        table.clear()
+        paragraph.clear()
 
     for line in lines:
         row = _MD_TABLE_ROW.match(line)
-        if row or (table and _MD_TABLE_RULE.match(line)):
-            if paragraph:
-                blocks.append("\n".join(paragraph))
-                paragraph.clear()
-            if row and not _MD_TABLE_RULE.match(line):
+        rule = _MD_TABLE_RULE.match(line)
+        if row or (table and rule):
+            if paragraph or (row and not table):
+                flush()  # a table starts: the paragraph before it ends
+            if row and not rule:
                 table.append([c.strip() for c in row.group(1).split("|")])
-            continue
-        if table:
-            blocks.extend(table_lines(table))
-            table.clear()
-        if not line.strip():
+        elif not line.strip() or line.lstrip().startswith(("#", "- ", "* ")):
             flush()
-        elif line.lstrip().startswith(("#", "- ", "* ")):
-            flush()
-            blocks.append(line.strip())
+            if line.strip():
+                blocks.append(line.strip())
         else:
+            if table:
+                flush()
             paragraph.append(line.strip())
     flush()
     return blocks

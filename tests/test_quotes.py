@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.settings import load_settings
-from core.store import open_client
-from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration, answer_question
 from retrieval.answer_type import has_type, question_type
 from retrieval.quotes import ITEM_SEPARATOR, statements
 from retrieval.search import Searcher
 from retrieval.trust import actors_as_written, asks_who_is_responsible
-from tests.conftest import REPO
 from ui.render import excerpt, literal
 
 AREAS = ("Rätten till arbete och försörjning", "Rätten till utbildning", "Rätten till kultur",
@@ -128,12 +124,9 @@ def test_literal_in_the_chat(tmp_path, monkeypatch) -> None:  # type: ignore[no-
     assert at.expander[0].label == "\\[1\\] \\# Titel \\_2024\\_"
 
 
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Searcher:  # type: ignore[no-untyped-def]
-    data = tmp_path_factory.mktemp("quotes")
-    settings = load_settings().with_corpus(REPO / "corpus").with_data(data)
-    run_ingest(settings, real_embedder, open_client(settings))
-    return Searcher(open_client(settings), real_embedder)
+@pytest.fixture
+def searcher(default_searcher: Searcher) -> Searcher:
+    return default_searcher
 
 
 @pytest.mark.slow

@@ -4,13 +4,9 @@ calibration file, and with the real model the refusal over the default document.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from core.settings import load_settings
-from core.store import open_client
-from ingest.pipeline import run_ingest
 from retrieval.answer import answer_question
 from retrieval.answer_type import counted, counts
 from retrieval.lexical import covers
@@ -81,15 +77,6 @@ def test_english_and_swedish_models_are_separate() -> None:
     weak = Evidence(dense_top=0.7, coverage=0.0, sentence_top=0.0, english=False)
     assert calibration.refuses(weak)
     assert not calibration.refuses(Evidence(dense_top=0.7, coverage=0.0, sentence_top=0.0, english=True))
-
-
-@pytest.fixture(scope="module")
-def default_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Searcher:  # type: ignore[no-untyped-def]
-    settings = load_settings().with_corpus(REPO / "corpus").with_data(Path(tmp_path_factory.mktemp("refusal")) / "d")
-    client = open_client(settings)
-    report = run_ingest(settings, real_embedder, client)
-    assert not report.failed, report.summary_sv()
-    return Searcher(client, real_embedder)
 
 
 def _questions() -> dict[str, str]:

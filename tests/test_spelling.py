@@ -8,9 +8,6 @@ import time
 import pytest
 
 from core.dictionary import is_swedish_word
-from core.settings import load_settings
-from core.store import open_client
-from ingest.pipeline import run_ingest
 from retrieval.answer import Calibration, answer_question
 from retrieval.lexical import LexicalIndex, derivations_of
 from retrieval.search import Searcher
@@ -100,12 +97,8 @@ def test_particle_verbs_and_derivations_meet_the_index_s_forms(index: LexicalInd
 
 
 @pytest.mark.slow
-def test_a_misspelt_question_finds_the_passage_the_correct_one_finds(tmp_path_factory: pytest.TempPathFactory,
-                                                                     real_embedder) -> None:  # type: ignore[no-untyped-def]
-    data = tmp_path_factory.mktemp("spelling")
-    settings = load_settings().with_corpus(REPO / "corpus").with_data(data)
-    run_ingest(settings, real_embedder, open_client(settings))
-    searcher = Searcher(open_client(settings), real_embedder)
+def test_a_misspelt_question_finds_the_passage_the_correct_one_finds(default_searcher: Searcher) -> None:
+    searcher = default_searcher
     right = searcher.search("vem ansvarar för att genomföra strategin", k=1)[0].chunk.id
     wrong = [c.chunk.id for c in searcher.search("vem ansvrar för att genomföra stratgein", k=3)]
     assert wrong[0] == right

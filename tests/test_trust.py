@@ -37,12 +37,9 @@ def test_responsibility_questions_are_recognised(question: str, who: bool) -> No
     assert asks_who_is_responsible(question) is who
 
 
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Searcher:  # type: ignore[no-untyped-def]
-    data = tmp_path_factory.mktemp("trust")
-    settings = load_settings().with_corpus(REPO / "corpus").with_data(data)
-    run_ingest(settings, real_embedder, open_client(settings))
-    return Searcher(open_client(settings), real_embedder)
+@pytest.fixture
+def searcher(default_searcher: Searcher) -> Searcher:
+    return default_searcher
 
 
 @pytest.mark.slow
