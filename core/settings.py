@@ -54,6 +54,7 @@ class Settings:
     follow_seconds: int = 2  # ASSISTANT_FOLLOW_SECONDS: how often the app looks for a new index; 0 = only when asked
     coordinator_password: str = ""  # ASSISTANT_COORDINATOR_PASSWORD (Streamlit secrets win: ui/auth.py)
     coordinator_emails: tuple[str, ...] = ()  # ASSISTANT_COORDINATOR_EMAILS: comma-separated, for OIDC logins
+    trash_days: int = 30  # ASSISTANT_TRASH_DAYS: days a removed document stays in the trash (Papperskorgen)
 
     @property
     def max_file_bytes(self) -> int:
@@ -100,4 +101,5 @@ def load_settings() -> Settings:
         coordinator_password=env("ASSISTANT_COORDINATOR_PASSWORD", "") or "",
         coordinator_emails=tuple(e.strip() for e in (env("ASSISTANT_COORDINATOR_EMAILS") or "").split(",")
                                  if e.strip()),
+        trash_days=_int("ASSISTANT_TRASH_DAYS", 30),
     )

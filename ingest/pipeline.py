@@ -40,11 +40,13 @@ from core.text import indexed_text
 from ingest.chunking import chunk_pages
 from ingest.describe import describe_document, document_title
 from ingest.formats import check_size, check_type, is_markdown
+from ingest.kept_vectors import forget_vectors, keep_vectors, kept_vectors
 from ingest.lock import ingest_lock
 from ingest.manifest import load_manifest
 from ingest.plan import CorpusFile, Plan, Step, make_plan
 from ingest.readers import os_reason, read_document
 from ingest.report import DocOutcome, Report, append_history
+from ingest.trash import purge_expired
 
 Progress = Callable[[float, str], None]
 # Called at the phases "locked", "embedding", "created", "added" and "switched" (a crash
@@ -102,13 +104,20 @@ def _run(
 
     progress(0.0, "Läser dokumenten …")
     on_phase("locked")
+    purge_expired(settings.data_dir, settings.trash_days)
+    forget_vectors(settings.data_dir, older_than_days=settings.trash_days)
     files = hash_files(corpus_files(settings.corpus_dir), settings.max_file_bytes)
     old_records, vectors = stored_records(client, live, embedder.model_id)
     plan = make_plan(files, manifest, live_docs, {n: len(r) for n, r in old_records.items()}, report.rebuilt)
+    # A document put back as it was removed (Ångra) takes the vectors kept at its removal.
+    for e_hash, vec in kept_vectors(settings.data_dir, {s.doc_hash for s in plan.steps if s.action == "read"}
+                                    ).items():
+        vectors.setdefault(e_hash, vec)
     build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder),
                       embedder.model_id, progress, report, index_text)
     removed = sorted(set(plan.removed) | {name for name in build.dropped if name in live_docs})
     report.outcomes += [DocOutcome(name, "removed", live_docs[name].chunks) for name in removed]
+    keep_removed_vectors(settings.data_dir, removed, live_docs, old_records)
     report.chunks_total = len(build.records)
     if live is not None and not removed and not build.read:
         report.generation = live.generation
@@ -121,7 +130,18 @@ def _run(
     state = LiveState(generation=new_generation_name(), model_id=embedder.model_id, dim=0, created=time.time(),
                       chunking=chunking, documents=build.documents, previous=live.generation if live else None)
     publish(client, settings, state, build.records, vectors, report, on_phase)
+    forget_vectors(settings.data_dir, {info.doc_hash for info in build.documents.values()})  # live again
     progress(1.0, "Klart.")
+
+
+def keep_removed_vectors(data_dir: Path, removed: list[str], live_docs: dict[str, DocInfo],
+                         old_records: dict[str, list[Record]]) -> None:
+    """Keep the vectors of the documents this run removes (ingest/kept_vectors.py), for
+    a document that is put back unchanged. Best effort: lost ones are embedded again."""
+    for name in removed:
+        vectors = {h: v for _, h, v in old_records.get(name, []) if v is not None}
+        if name in live_docs and vectors:
+            keep_vectors(data_dir, live_docs[name].doc_hash, vectors)
 
 
 def corpus_files(corpus_dir: Path) -> list[tuple[str, Path]]:

@@ -98,14 +98,14 @@ def save_upload(corpus_dir: Path, name: str, data: bytes, max_bytes: int) -> str
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise DocumentError(safe, "filen kunde inte sparas – behörighet eller utrymme saknas") from exc
-    _fsync_dir(corpus_dir)
+    fsync_dir(corpus_dir)
     return target.name
 
 
-def remove_document(corpus_dir: Path, name: str) -> str:
-    """Delete the document `name` (relative to the corpus folder, as the index names
-    it) from the corpus folder. Refuses anything outside the folder, hidden files,
-    folders and sources.toml. Returns the name removed."""
+def document_path(corpus_dir: Path, name: str) -> tuple[Path, str]:
+    """The path of the document `name` (relative to the corpus folder, as the index
+    names it) and its POSIX name. Refuses anything outside the folder, hidden files,
+    folders, sources.toml and a file that is not there."""
     corpus_dir = Path(corpus_dir)
     shown = name or "(utan namn)"
     outside = "ogiltigt namn – bara dokument i dokumentmappen kan tas bort"
@@ -129,17 +129,28 @@ def remove_document(corpus_dir: Path, name: str) -> str:
             raise DocumentError(shown, "filen finns inte (längre)")
         if not path.is_file():
             raise DocumentError(shown, "det är en mapp, inte en fil")
+    return path, rel.as_posix()
+
+
+def remove_document(corpus_dir: Path, name: str) -> str:
+    """Delete the document `name` from the corpus folder for good (the Dokument page
+    moves it to the trash instead: ingest/trash.py). Returns the name removed."""
+    path, rel = document_path(corpus_dir, name)
+    unlink_document(path, rel)
+    return rel
+
+
+def unlink_document(path: Path, shown: str) -> None:
     try:
         path.unlink()  # a symlink is removed itself, never what it points to
     except FileNotFoundError:
         raise DocumentError(shown, "filen finns inte (längre)") from None
     except OSError as exc:
         raise DocumentError(shown, "filen kunde inte tas bort – behörighet saknas") from exc
-    _fsync_dir(path.parent)
-    return rel.as_posix()
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make a rename or unlink durable (best effort; not every file system allows it)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
