@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ingest.manifest import load_manifest
 from tests.conftest import REPO, ingested_corpus_copy, site_copy
 from ui.auth import EMAILS_ENV, PASSWORD_ENV
 from ui.render import literal
@@ -175,3 +176,64 @@ def test_oidc_user_on_the_coordinator_list(site: Path) -> None:
     assert not can_act(at)
     assert "Logga in" in [b.label for b in at.sidebar.button]
     assert not at.sidebar.text_input  # no password configured, so no password form
+
+
+def test_coordinator_gives_metadata_removes_to_the_trash_and_undoes(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    at = documents_page(AppTest.from_file(str(REPO / "app.py"), default_timeout=300))
+    at.sidebar.text_input(key="coordinator_password_input").input(PASSWORD)
+    next(b for b in at.sidebar.button if b.label == "Logga in som samordnare").click().run()
+    comment = "# Provenance of each document in this folder"
+    assert comment in (site / "sources.toml").read_text(encoding="utf-8")
+
+    # Upload: the metadata form opens on the uploaded document.
+    at.file_uploader[0].set_value([("tolk.md", NEW_DOC, "text/markdown")]).run()
+    assert not at.exception and (site / "tolk.md").exists()
+    assert at.selectbox(key="documents_meta_doc").value == "tolk.md"
+    at.text_input(key="documents_meta_title:tolk.md").input("Rutin för tolkbokning")
+    at.selectbox(key="documents_meta_kind:tolk.md").select("riktlinjer")
+    at.text_input(key="documents_meta_issuer:tolk.md").input("Socialnämnden")
+    at.text_input(key="documents_meta_valid_from:tolk.md").input("2024")
+    at.text_input(key="documents_meta_valid_to:tolk.md").input("den sista december")  # not a date
+    next(b for b in at.button if b.label == "Spara uppgifterna").click().run()
+    assert not at.exception
+    [error] = [e.value for e in at.main.error]
+    assert literal("valid_to ska vara ett datum (ÅÅÅÅ-MM-DD) eller ett årtal (ÅÅÅÅ)") in error
+    assert error.startswith("Uppgifterna om tolk.md sparades inte.") and error.endswith("Inget har ändrats.")
+    assert "tolk.md" not in (site / "sources.toml").read_text(encoding="utf-8")  # nothing written
+
+    at.text_input(key="documents_meta_valid_to:tolk.md").input("2026-12-31")
+    next(b for b in at.button if b.label == "Spara uppgifterna").click().run()
+    assert any("Uppgifterna om tolk.md är sparade" in s.value for s in at.main.success)
+    manifest = load_manifest(site)
+    meta = manifest["tolk.md"]
+    assert (meta.title, meta.kind, meta.issuer, meta.valid_from, meta.valid_to) == (
+        "Rutin för tolkbokning", "riktlinjer", "Socialnämnden", "2024", "2026-12-31")
+    assert comment in (site / "sources.toml").read_text(encoding="utf-8")  # the coordinators' comments stay
+    assert row(at, "tolk.md")["Titel"] == "Rutin för tolkbokning" and row(at, "tolk.md")["Typ"] == "riktlinjer"
+
+    # Remove: the file and its entry go to the trash; Ångra puts both back.
+    at.button(key="documents_remove:tolk.md").click().run()
+    at.button(key="documents_remove_confirm").click().run()
+    assert not at.exception and not (site / "tolk.md").exists()
+    assert "tolk.md" not in load_manifest(site)
+    assert any("tolk.md ligger nu i papperskorgen" in s.value for s in at.main.success)
+    assert any(e.label == "Papperskorgen (1)" for e in at.expander)
+    [undo] = [b for b in at.button if b.label == "Ångra"]
+    undo.click().run()
+    assert not at.exception
+    assert (site / "tolk.md").read_bytes() == NEW_DOC
+    assert load_manifest(site)["tolk.md"].issuer == "Socialnämnden"
+    assert any("tolk.md är tillbaka i dokumentmappen" in s.value for s in at.main.success)
+    assert any(e.label == "Papperskorgen (0)" for e in at.expander)
+
+    # Emptying the trash asks first.
+    at.button(key="documents_remove:tolk.md").click().run()
+    at.button(key="documents_remove_confirm").click().run()
+    at.button(key="documents_empty_trash").click().run()
+    assert any("Vill du tömma papperskorgen?" in w.value for w in at.warning)
+    at.button(key="documents_empty_confirm").click().run()
+    assert not at.exception and not [b for b in at.button if b.label == "Ångra"]
+    assert not (site / "tolk.md").exists()

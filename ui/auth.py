@@ -96,6 +96,12 @@ def is_coordinator() -> bool:
     return _password_session() or _oidc_coordinator()
 
 
+def coordinator_name() -> str | None:
+    """Who the coordinator is, where the login tells (the OIDC e-mail); None for the
+    shared password."""
+    return oidc_email() if _oidc_coordinator() else None
+
+
 def check_password(entered: str) -> bool:
     password = configured_password()
     if not password or not entered:

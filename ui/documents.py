@@ -1,5 +1,7 @@
 """The page "Dokument": every document in the index and in the corpus folder; for
-coordinators also upload, removal and "Uppdatera index". Staff see the list only.
+coordinators also upload, metadata, removal to the trash (with "Ångra") and "Uppdatera
+index" (the metadata form and the trash are in ui/document_tools.py). Staff see the
+list only.
 
 This file is a file-based page (app.py: st.Page("ui/documents.py", ...)) so that
 AppTest.switch_page can open it; Streamlit executes it with __name__ == "__main__".
@@ -24,21 +26,22 @@ from ingest.formats import UPLOAD_SUFFIXES, format_name_sv, formats_sv
 from ingest.manifest import DocMeta, load_manifest
 from ingest.pipeline import corpus_files, run_ingest
 from ingest.report import STATUS_SV, Report, read_history
-from ingest.uploads import existing_file, remove_document, save_upload, upload_name
-from ui.auth import is_coordinator, login_panel
+from ingest.trash import trash_document
+from ingest.uploads import existing_file, save_upload, upload_name
+from ui.auth import coordinator_name, is_coordinator, login_panel
+from ui.document_tools import MESSAGES, META_DOC, UPDATE_LABEL, flash, metadata_panel, trash_panel
 from ui.render import literal, when
 from ui.resources import Resources, resources
 
 NOT_INGESTED = "ej inläst"
 DOC_STATUS_SV = {"ok": "inläst"}
-UPDATE_LABEL = "Uppdatera index"
 LIST_COLUMNS = ["Titel", "Status", "Typ", "Giltighet", "Sidor", "Avsnitt", "Inläst", "Orsak", "Format", "Fil"]
 REMOVE_LABEL = "Ta bort"
 
-_MESSAGES = "documents_messages"  # (level, text) left by callbacks for the next run
 _CONFIRM = "documents_confirm_remove"  # the document waiting for confirmation
 _UPLOAD_ROUND = "documents_upload_round"  # bumped to give a fresh, empty uploader
 _REPORT = "documents_last_report"  # the last report of this session
+_META_OPEN = "documents_meta_open"  # an upload just happened: show its metadata form
 
 
 # --- What the page shows (plain functions) --------------------------------------------
@@ -111,9 +114,10 @@ def outcome_rows(report: Report, titles: Mapping[str, str]) -> list[dict[str, An
 
 
 def handle_uploads(
-    corpus_dir: Path, uploads: Iterable[tuple[str, bytes]], max_bytes: int
+    corpus_dir: Path, uploads: Iterable[tuple[str, bytes]], max_bytes: int, saved_names: list[str] | None = None,
 ) -> list[tuple[str, str]]:
-    """Save every upload; (level, Swedish message) per file, level "success" or "error"."""
+    """Save every upload; (level, Swedish message) per file, level "success" or "error".
+    The names saved under are appended to `saved_names`."""
     messages: list[tuple[str, str]] = []
     for name, data in uploads:
         try:
@@ -122,6 +126,8 @@ def handle_uploads(
         except DocumentError as err:
             messages.append(("error", f"{err.doc} sparades inte: {err.reason}."))
             continue
+        if saved_names is not None:
+            saved_names.append(saved)
         text = f"{saved} är sparad"
         if saved != name:
             text += f" (uppladdad som {name})"
@@ -144,16 +150,16 @@ def _nfc(name: str) -> str:
 # --- Callbacks (run before the page, so the page shows their result) ----------------
 
 
-def _flash(level: str, text: str) -> None:
-    st.session_state.setdefault(_MESSAGES, []).append((level, text))
-
-
 def _on_upload(corpus_dir: Path, max_bytes: int, key: str) -> None:
     if not is_coordinator():
         return
     files = st.session_state.get(key) or []
-    for level, text in handle_uploads(corpus_dir, [(f.name, f.getvalue()) for f in files], max_bytes):
-        _flash(level, text)
+    saved: list[str] = []
+    for level, text in handle_uploads(corpus_dir, [(f.name, f.getvalue()) for f in files], max_bytes, saved):
+        flash(level, text)
+    if saved:  # the metadata form opens on the (last) uploaded document
+        st.session_state[META_DOC] = saved[-1]
+        st.session_state[_META_OPEN] = True
     st.session_state[_UPLOAD_ROUND] = st.session_state.get(_UPLOAD_ROUND, 0) + 1
 
 
@@ -165,17 +171,17 @@ def _on_remove_cancel() -> None:
     st.session_state.pop(_CONFIRM, None)
 
 
-def _on_remove_confirm(corpus_dir: Path, name: str) -> None:
+def _on_remove_confirm(corpus_dir: Path, data_dir: Path, name: str) -> None:
     st.session_state.pop(_CONFIRM, None)
     if not is_coordinator():
         return
     try:
-        removed = remove_document(corpus_dir, name)
+        removed = trash_document(corpus_dir, data_dir, name, who=coordinator_name())
     except DocumentError as err:
-        _flash("error", f"{err.doc} togs inte bort: {err.reason}.")
+        flash("error", f"{err.doc} togs inte bort: {err.reason}.")
         return
-    _flash("success", f"{removed} är borttaget ur dokumentmappen. Tryck på ”{UPDATE_LABEL}” så tas det bort "
-                      "ur indexet och svaren.")
+    flash("success", f"{removed.name} ligger nu i papperskorgen. Tryck på ”{UPDATE_LABEL}” så tas det bort "
+                     "ur indexet och svaren.")
 
 
 # --- The page ----------------------------------------------------------------------
@@ -246,10 +252,10 @@ def _actions(res: Resources) -> Report | None:
     return report
 
 
-def _removal(corpus_dir: Path, rows: list[dict[str, Any]], on_disk: set[str]) -> None:
+def _removal(corpus_dir: Path, data_dir: Path, rows: list[dict[str, Any]], on_disk: set[str], days: int) -> None:
     pending = st.session_state.get(_CONFIRM)
     with st.expander("Ta bort dokument", expanded=bool(pending)):
-        st.caption(f"Filen tas bort ur dokumentmappen; indexet ändras vid nästa ”{UPDATE_LABEL}”.")
+        st.caption(f"Filen flyttas till papperskorgen; indexet ändras vid nästa ”{UPDATE_LABEL}”.")
         for row in rows:
             name = row["Fil"]
             if name not in on_disk:
@@ -260,10 +266,11 @@ def _removal(corpus_dir: Path, rows: list[dict[str, Any]], on_disk: set[str]) ->
             right.button(REMOVE_LABEL, key=f"documents_remove:{name}",
                          on_click=_on_remove_request, args=(name,))
             if pending == name:
-                st.warning(literal(f"Vill du ta bort {name} ur dokumentmappen? Det går inte att ångra här."))
+                st.warning(literal(f"Vill du ta bort {name} ur dokumentmappen? Det läggs i papperskorgen, där "
+                                   f"du kan ångra det i {days} dagar."))
                 yes, no, _ = st.columns([1, 1, 4])
                 yes.button("Ja, ta bort", key="documents_remove_confirm", type="primary",
-                           on_click=_on_remove_confirm, args=(corpus_dir, name))
+                           on_click=_on_remove_confirm, args=(corpus_dir, data_dir, name))
                 no.button("Avbryt", key="documents_remove_cancel", on_click=_on_remove_cancel)
 
 
@@ -279,7 +286,7 @@ def documents_page() -> None:
         return
     settings = res.settings
     coordinator = is_coordinator()
-    for level, text in st.session_state.pop(_MESSAGES, []):
+    for level, text in st.session_state.pop(MESSAGES, []):
         (st.success if level == "success" else st.error)(literal(text))
 
     report = _actions(res) if coordinator else None
@@ -333,8 +340,14 @@ def documents_page() -> None:
         parts.append(f"Dokumentmapp: {os.fspath(corpus_dir)}")
     st.caption(literal(" · ".join(parts)))
 
-    if coordinator and files:
-        _removal(corpus_dir, rows, {name for name, _ in files})
+    if not coordinator:
+        return
+    data_dir = Path(settings.data_dir)
+    on_disk = [name for name, _ in files]
+    if on_disk:
+        metadata_panel(corpus_dir, on_disk, manifest, expanded=bool(st.session_state.pop(_META_OPEN, False)))
+        _removal(corpus_dir, data_dir, rows, set(on_disk), settings.trash_days)
+    trash_panel(corpus_dir, data_dir, settings.trash_days)
 
 
 if __name__ == "__main__":
