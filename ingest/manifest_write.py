@@ -46,6 +46,8 @@ def update_entry(corpus_dir: Path, name: str, values: Mapping[str, str | None]) 
     def change(doc: TOMLDocument) -> None:
         key = _entry_key(doc, name)
         if key is None:
+            if not any(value and value.strip() for value in values.values()):
+                return  # nothing to say about it: no empty entry
             table = tomlkit.table()
             for field, value in values.items():
                 if value and value.strip():

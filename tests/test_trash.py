@@ -151,6 +151,14 @@ def test_trash_refuses_what_is_not_a_document(site: tuple[Path, Path]) -> None:
     assert list_trash(data) == []
 
 
+def test_a_malformed_manifest_stops_the_removal(site: tuple[Path, Path]) -> None:
+    corpus, data = site
+    (corpus / "sources.toml").write_text('["rutin.md"]\ntitle = Rutin\n', encoding="utf-8")
+    with pytest.raises(DocumentError, match="rad 2.*rätta sources.toml först"):
+        trash_document(corpus, data, "rutin.md")
+    assert (corpus / "rutin.md").read_bytes() == MD and list_trash(data) == []
+
+
 def test_retention_and_emptying(site: tuple[Path, Path]) -> None:
     corpus, data = site
     now = time.time()
@@ -176,3 +184,8 @@ def test_kept_vectors_round_trip_and_damage(tmp_path: Path) -> None:
     assert kept_vectors(tmp_path, [doc_hash]) == {}  # damaged: embedded again, no error
     forget_vectors(tmp_path, [doc_hash])
     assert list((tmp_path / "kept-vectors").iterdir()) == []
+    keep_vectors(tmp_path, doc_hash, vectors)
+    forget_vectors(tmp_path, older_than_days=30)
+    assert set(kept_vectors(tmp_path, [doc_hash])) == set(vectors)  # not old yet
+    forget_vectors(tmp_path, older_than_days=30, now=time.time() + 31 * DAY)
+    assert kept_vectors(tmp_path, [doc_hash]) == {}
