@@ -1,0 +1,189 @@
+"""The way from a source under an answer to the original: the link that names the
+document, the cited page or section and the quoted sentences, and the choice of text
+the source page shows (read from the index, so that it matches the citation).
+
+Plain functions; the page itself is ui/source.py."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from core.records import Chunk
+from ui.render import ShownSource, _flow
+
+SOURCE_URL_PATH = "kalla"  # app.py registers ui/source.py under this path
+ANCHOR = "citerat"  # the id of the first quoted sentence (or the cited passage) on the source page
+MAX_SPANS = 20
+_SPAN = re.compile(r"(\d{1,9})-(\d{1,9})")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """What a link to the source page names: the document (its name in the index), the
+    page (PDF), the cited chunk, and the quoted sentences as offsets into the page text."""
+
+    doc: str
+    page: int | None = None
+    chunk: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+def source_link(source: ShownSource) -> str:
+    """A link relative to the app's base URL (so it holds behind a path prefix)."""
+    params = {"doc": source.doc}
+    if source.page is not None:
+        params["page"] = str(source.page)
+    if source.chunk_id:
+        params["chunk"] = source.chunk_id
+    if source.spans:
+        params["q"] = ",".join(f"{source.start + a}-{source.start + b}" for a, b in source.spans)
+    return f"{SOURCE_URL_PATH}?{urlencode(params, quote_via=quote, safe='')}"
+
+
+def link_label(page: int | None, page_label: str | None) -> str:
+    """"Öppna originalet (s. 3)" for a format with pages, else "Öppna avsnittet"."""
+    if page is None:
+        return "Öppna avsnittet"
+    return f"Öppna originalet (s. {page_label or page})"
+
+
+def link_markdown(source: ShownSource) -> str:
+    """The link as Markdown (Streamlit opens a Markdown link in a new tab)."""
+    return f":material/open_in_new: [{link_label(source.page, source.page_label)}]({source_link(source)})"
+
+
+def parse_ref(params: Mapping[str, str]) -> SourceRef | None:
+    """The link's query parameters read back; None without a document. A malformed
+    page or span is left out (the page then shows less, never something else)."""
+    doc = params.get("doc", "")
+    if not doc:
+        return None
+    raw_page = params.get("page", "")
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else None
+    spans = []
+    for part in params.get("q", "").split(",")[:MAX_SPANS]:
+        m = _SPAN.fullmatch(part.strip())
+        if m and int(m.group(1)) < int(m.group(2)):
+            spans.append((int(m.group(1)), int(m.group(2))))
+    chunk = params.get("chunk", "")
+    return SourceRef(doc, page, chunk if re.fullmatch(r"[0-9a-f]{1,64}", chunk) else "", tuple(spans))
+
+
+@dataclass(frozen=True)
+class CitedText:
+    """The text the source page shows: a whole PDF page, or the whole section of the
+    cited passage. `base` is where `text` starts in the page's text; `spans` (quoted
+    sentences) and `passage` (the cited chunk) are offsets into `text`."""
+
+    page: int | None
+    page_label: str | None
+    section: str | None
+    base: int
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    passage: tuple[int, int] | None
+    found: bool  # the cited chunk is in the index (else the quote cannot be placed)
+
+
+def assemble(chunks: Sequence[Chunk]) -> tuple[int, str]:
+    """The text of chunks of one page, by their offsets: overlapping text once, the
+    whitespace the chunker dropped between them as newlines of the same length (so that
+    offsets into the page still hold). (start offset, text)."""
+    ordered = sorted(chunks, key=lambda c: (c.start, c.end))
+    base = end = ordered[0].start
+    parts = []
+    for c in ordered:
+        if c.end <= end:
+            continue
+        parts.append("\n" * (c.start - end) + c.text if c.start >= end else c.text[end - c.start:])
+        end = c.end
+    return base, "".join(parts)
+
+
+def cited_text(doc_chunks: Sequence[Chunk], ref: SourceRef, page: int | None = None) -> CitedText | None:
+    """The page `page` (default: the cited one) of a document with pages, else the
+    section of the cited chunk. `doc_chunks`: the document's chunks in reading order.
+    The quote is placed only on the page (or section) of the cited chunk."""
+    if not doc_chunks:
+        return None
+    hit = next((c for c in doc_chunks if c.id == ref.chunk), None) if ref.chunk else None
+    paged = doc_chunks[0].page is not None
+    if paged:
+        wanted = page or (hit.page if hit else None) or ref.page or doc_chunks[0].page
+        shown = [c for c in doc_chunks if c.page == wanted]
+        if not shown:
+            return None
+    else:
+        anchor = hit or _covering(doc_chunks, ref.spans) or doc_chunks[0]
+        shown = _section_run(doc_chunks, anchor)
+    base, text = assemble(shown)
+    first = shown[0]
+    here = hit is not None and hit.page == first.page and hit in shown
+    spans = tuple(_clip(a - base, b - base, len(text)) for a, b in ref.spans) if here else ()
+    passage = _clip(hit.start - base, hit.end - base, len(text)) if here and hit else None
+    return CitedText(first.page, first.page_label, None if paged else first.section, base, text,
+                     tuple(s for s in spans if s[0] < s[1]), passage, hit is not None)
+
+
+def _covering(doc_chunks: Sequence[Chunk], spans: Sequence[tuple[int, int]]) -> Chunk | None:
+    if not spans:
+        return None
+    return next((c for c in doc_chunks if c.start <= spans[0][0] < c.end), None)
+
+
+def _section_run(doc_chunks: Sequence[Chunk], anchor: Chunk) -> list[Chunk]:
+    """The chunks next to `anchor` in reading order with its page and section."""
+    i = doc_chunks.index(anchor)
+
+    def same(c: Chunk) -> bool:
+        return c.page == anchor.page and c.section == anchor.section
+
+    lo = i
+    while lo > 0 and same(doc_chunks[lo - 1]):
+        lo -= 1
+    hi = i + 1
+    while hi < len(doc_chunks) and same(doc_chunks[hi]):
+        hi += 1
+    return list(doc_chunks[lo:hi])
+
+
+def _clip(a: int, b: int, n: int) -> tuple[int, int]:
+    return max(0, min(a, n)), max(0, min(b, n))
+
+
+def cited_html(cited: CitedText) -> str:
+    """The text, escaped, with the quoted sentences in <mark>; the first quoted
+    sentence (or, without one, the start of the cited passage) carries id=ANCHOR."""
+    marks = sorted(cited.spans)
+    cuts: list[tuple[int, int, str]] = []  # (offset, order, markup)
+    pos = -1
+    for start, end in marks:
+        if start < pos:
+            continue
+        cuts.append((start, 1, "<mark>"))
+        cuts.append((end, 0, "</mark>"))
+        pos = end
+    anchor_at = marks[0][0] if marks else (cited.passage[0] if cited.passage else None)
+    out, last = [], 0
+    for offset, _, markup in sorted(cuts):
+        out.append(html.escape(cited.text[last:offset]))
+        if anchor_at is not None and markup == "<mark>" and offset == anchor_at:
+            markup = f"<mark id='{ANCHOR}'>"
+            anchor_at = None
+        out.append(markup)
+        last = offset
+    rest = html.escape(cited.text[last:])
+    if anchor_at is not None:  # no quote: an empty anchor at the passage
+        head = cited.text[last:anchor_at]
+        rest = html.escape(head) + f"<span id='{ANCHOR}'></span>" + html.escape(cited.text[anchor_at:])
+    out.append(rest)
+    return _flow("".join(out))
+
+
+def quoted_sentences(cited: CitedText) -> list[str]:
+    """The quoted sentences on one line each, for the box at the top of the page."""
+    return [" ".join(cited.text[a:b].split()) for a, b in sorted(cited.spans)]
