@@ -15,8 +15,18 @@ from tests.pdfs import make_pdf
 from ui.pdfview import render_page
 from ui.render import ShownSource
 from ui.source import original_file
-from ui.sources import ANCHOR, SourceRef, assemble, cited_html, cited_text, link_label, link_markdown, parse_ref, \
-    quoted_sentences, source_link
+from ui.sources import (
+    ANCHOR,
+    SourceRef,
+    assemble,
+    cited_html,
+    cited_text,
+    link_label,
+    link_markdown,
+    parse_ref,
+    quoted_sentences,
+    source_link,
+)
 
 PAGE_2 = ("Beställning av tolk\n\nHandläggaren beställer tolk senast tre arbetsdagar före mötet.\n"
           "Barn och anhöriga får aldrig användas som tolkar. Vid akuta ärenden kan telefontolk användas.")
@@ -114,6 +124,7 @@ def test_markdown_shows_the_section_of_the_cited_passage() -> None:
     markup = cited_html(cited)
     assert "&lt;b&gt;åtgärderna&lt;/b&gt;" in markup and "<b>" not in markup  # escaped
     assert f"<mark id='{ANCHOR}'>Nämnderna" in markup
+    assert markup.startswith("<strong>Ansvar</strong><br>") and "#" not in markup  # the heading, in bold
 
 
 def test_without_a_quote_the_passage_gets_the_anchor() -> None:

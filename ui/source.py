@@ -82,7 +82,7 @@ def _pdf_in_browser(path: Path, page: int) -> None:
         return
     encoded = base64.b64encode(data).decode("ascii")  # [A-Za-z0-9+/=] only: safe in a JS string
     st.html(
-        f"<a id='pdf-original' href='#' target='_blank' style='display:none'>"
+        f"<a id='pdf-original' href='#' target='_blank' style='display:none'>&#x2197; "
         f"Öppna PDF:en i webbläsaren på sidan {int(page)}</a>"
         "<script>(() => {"
         f"const raw = atob('{encoded}'); const bytes = new Uint8Array(raw.length);"
@@ -99,7 +99,9 @@ def _scroll_to_quote() -> None:
     st.html(
         "<script>(() => { let tries = 0; const go = () => {"
         f"const el = document.getElementById('{ANCHOR}');"
-        "if (el) { el.scrollIntoView({block: 'center'}); } else if (tries++ < 40) { setTimeout(go, 100); }"
+        "if (!el) { if (tries++ < 40) setTimeout(go, 100); return; }"
+        "const box = el.getBoundingClientRect();"
+        "if (box.top < 0 || box.bottom > window.innerHeight) el.scrollIntoView({block: 'center'});"
         "}; setTimeout(go, 200); })();</script>",
         unsafe_allow_javascript=True,
     )
@@ -151,20 +153,26 @@ def _pdf_view(info: DocInfo, cited: CitedText, cited_page: int | None, original:
     if cited_page is not None and page != cited_page:
         back_col.button(f"Till den citerade sidan (s. {cited_page})", on_click=_set_view, args=(cited_page,),
                         key="back")
+    usable = original.path is not None and not original.changed
+    download, in_browser = st.columns([1, 3], vertical_alignment="center")
+    with download:
+        _download(original)
+    if usable and original.path is not None:
+        with in_browser:
+            _pdf_in_browser(original.path, page)
     picture, text = st.columns([3, 2], gap="medium")
     with picture:
-        if original.path is not None and not original.changed:
+        if usable and original.path is not None:
             try:
                 png = _page_png(str(original.path), info.doc_hash, page, tuple(quoted_sentences(cited)))
-                st.image(png, caption=literal(f"{info.title}, s. {cited.page_label or page}"))
+                with st.container(border=True):
+                    st.image(png, caption=literal(f"{info.title}, s. {cited.page_label or page}"))
             except Exception:  # noqa: BLE001 - an unreadable page: the text still says it
                 st.info("Sidan kunde inte visas som bild; texten står bredvid.")
         else:
             st.info("Sidan kan inte visas som bild, eftersom filen inte är densamma som lästes in.")
     with text:
         _text(cited, "Sidans text (som den lästes in)")
-    if original.path is not None and not original.changed:
-        _pdf_in_browser(original.path, page)
 
 
 def source_page() -> None:
@@ -208,8 +216,8 @@ def source_page() -> None:
     if cited.page is not None:
         _pdf_view(info, cited, cited_page, original)
     else:
+        _download(original)
         _text(cited, f"Avsnitt ”{cited.section}”" if cited.section else "Avsnittet")
-    _download(original)
     if cited.spans or cited.passage:
         _scroll_to_quote()
 

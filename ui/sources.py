@@ -87,6 +87,7 @@ class CitedText:
     spans: tuple[tuple[int, int], ...]
     passage: tuple[int, int] | None
     found: bool  # the cited chunk is in the index (else the quote cannot be placed)
+    headings: tuple[tuple[int, int], ...] = ()  # the heading lines that start sections, offsets into `text`
 
 
 def assemble(chunks: Sequence[Chunk]) -> tuple[int, str]:
@@ -126,7 +127,24 @@ def cited_text(doc_chunks: Sequence[Chunk], ref: SourceRef, page: int | None = N
     spans = tuple(_clip(a - base, b - base, len(text)) for a, b in ref.spans) if here else ()
     passage = _clip(hit.start - base, hit.end - base, len(text)) if here and hit else None
     return CitedText(first.page, first.page_label, None if paged else first.section, base, text,
-                     tuple(s for s in spans if s[0] < s[1]), passage, hit is not None)
+                     tuple(s for s in spans if s[0] < s[1]), passage, hit is not None, _headings(shown, base))
+
+
+def _headings(shown: Sequence[Chunk], base: int) -> tuple[tuple[int, int], ...]:
+    """Where a section starts among `shown` with its heading line (the chunker starts a
+    section at its heading): that line's offsets, so that it is shown as a heading."""
+    out, previous = [], None
+    for c in sorted(shown, key=lambda c: c.start):
+        if c.section and c.section != previous:
+            line = c.text.split("\n", 1)[0]
+            if _clean(line) and _clean(line) == _clean(c.section.split(" – ")[-1]):
+                out.append((c.start - base, c.start - base + len(line)))
+        previous = c.section
+    return tuple(out)
+
+
+def _clean(heading: str) -> str:
+    return " ".join(heading.strip().strip("#").split())
 
 
 def _covering(doc_chunks: Sequence[Chunk], spans: Sequence[tuple[int, int]]) -> Chunk | None:
@@ -157,7 +175,8 @@ def _clip(a: int, b: int, n: int) -> tuple[int, int]:
 
 def cited_html(cited: CitedText) -> str:
     """The text, escaped, with the quoted sentences in <mark>; the first quoted
-    sentence (or, without one, the start of the cited passage) carries id=ANCHOR."""
+    sentence (or, without one, the start of the cited passage) carries id=ANCHOR.
+    Section headings are shown in bold on a line of their own (Markdown's # left out)."""
     marks = sorted(cited.spans)
     cuts: list[tuple[int, int, str]] = []  # (offset, order, markup)
     pos = -1
@@ -167,20 +186,22 @@ def cited_html(cited: CitedText) -> str:
         cuts.append((start, 1, "<mark>"))
         cuts.append((end, 0, "</mark>"))
         pos = end
-    anchor_at = marks[0][0] if marks else (cited.passage[0] if cited.passage else None)
-    out, last = [], 0
-    for offset, _, markup in sorted(cuts):
-        out.append(html.escape(cited.text[last:offset]))
-        if anchor_at is not None and markup == "<mark>" and offset == anchor_at:
+    for start, end in cited.headings:
+        if not any(a < end and start < b for a, b in marks):
+            cuts.append((start, 2, f"<strong>{html.escape(_clean(cited.text[start:end]))}</strong><br>"))
+            cuts.append((end, -1, ""))  # the heading's own text is replaced
+    if not marks and cited.passage:  # no quote: an empty anchor where the passage starts
+        at = next((a for a, b in cited.headings if a < cited.passage[0] < b), cited.passage[0])
+        cuts.append((at, 1, f"<span id='{ANCHOR}'></span>"))
+    out, last, anchored = [], 0, False
+    for offset, order, markup in sorted(cuts):
+        out.append("" if order == -1 else html.escape(cited.text[last:offset]))
+        if markup == "<mark>" and not anchored:
             markup = f"<mark id='{ANCHOR}'>"
-            anchor_at = None
+        anchored = anchored or markup.startswith(("<mark", "<span"))
         out.append(markup)
         last = offset
-    rest = html.escape(cited.text[last:])
-    if anchor_at is not None:  # no quote: an empty anchor at the passage
-        head = cited.text[last:anchor_at]
-        rest = html.escape(head) + f"<span id='{ANCHOR}'></span>" + html.escape(cited.text[anchor_at:])
-    out.append(rest)
+    out.append(html.escape(cited.text[last:]))
     return _flow("".join(out))
 
 
