@@ -134,6 +134,13 @@ def test_without_a_quote_the_passage_gets_the_anchor() -> None:
     assert cited_html(cited).endswith(f"<span id='{ANCHOR}'></span>Tre.")
 
 
+def test_a_page_without_text_is_shown_empty_when_asked_for() -> None:
+    doc = [chunk("a", 1, 0, "Sida ett."), chunk("c", 3, 0, "Sida tre.")]
+    empty = cited_text(doc, SourceRef("d.pdf", 1, "a"), page=2)
+    assert empty is not None and empty.page == 2 and empty.text == "" and cited_html(empty) == ""
+    assert cited_text(doc, SourceRef("d.pdf", 2, "gone")) is None  # the cited page itself: nothing to show
+
+
 def test_a_chunk_gone_from_the_index_shows_the_page_without_marks() -> None:
     doc = [chunk("a", 1, 0, "Sida ett."), chunk("b", 2, 0, "Sida två.")]
     cited = cited_text(doc, SourceRef("d.pdf", 2, "gone", ((0, 4),)))

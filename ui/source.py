@@ -172,7 +172,10 @@ def _pdf_view(info: DocInfo, cited: CitedText, cited_page: int | None, original:
         else:
             st.info("Sidan kan inte visas som bild, eftersom filen inte är densamma som lästes in.")
     with text:
-        _text(cited, "Sidans text (som den lästes in)")
+        if cited.text:
+            _text(cited, "Sidans text (som den lästes in)")
+        else:
+            st.info("Sidan har ingen text i indexet (en bild eller en tom sida).")
 
 
 def source_page() -> None:
@@ -194,9 +197,7 @@ def source_page() -> None:
     chunks = [c for c in gen.chunks if c.doc == ref.doc]
     view = st.query_params.get(VIEW_PARAM, "")
     page = int(view) if view.isdigit() and 0 < int(view) <= max(info.pages, 1) else None
-    cited = cited_text(chunks, ref, page)
-    if cited is None:  # a page without text (a picture, an empty page): fall back to the cited one
-        cited = cited_text(chunks, ref)
+    cited = cited_text(chunks, ref, page) or cited_text(chunks, ref)
     if cited is None:
         st.title(literal(info.title))
         st.warning("Dokumentet har ingen text i indexet.")

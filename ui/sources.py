@@ -116,8 +116,8 @@ def cited_text(doc_chunks: Sequence[Chunk], ref: SourceRef, page: int | None = N
     if paged:
         wanted = page or (hit.page if hit else None) or ref.page or doc_chunks[0].page
         shown = [c for c in doc_chunks if c.page == wanted]
-        if not shown:
-            return None
+        if not shown:  # a page without text (a picture, an empty page): shown as such when asked for
+            return CitedText(page, None, None, 0, "", (), None, hit is not None) if page else None
     else:
         anchor = hit or _covering(doc_chunks, ref.spans) or doc_chunks[0]
         shown = _section_run(doc_chunks, anchor)
