@@ -129,7 +129,7 @@ def _quote_box(cited: CitedText) -> None:
 
 def _text(cited: CitedText, heading: str) -> None:
     st.markdown(f"**{literal(heading)}**")
-    st.markdown(f"<div lang='sv' class='kalla-text'>{cited_html(cited)}</div>", unsafe_allow_html=True)
+    st.markdown(f"<div lang='sv'>{cited_html(cited)}</div>", unsafe_allow_html=True)
 
 
 def _download(original: Original) -> None:
