@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.chat import chat_page
+from ui.sources import SOURCE_URL_PATH
 
 
 def main() -> None:
@@ -19,6 +20,9 @@ def main() -> None:
         st.Page("ui/documents.py", title="Dokument", icon=":material/folder_open:", url_path="dokument"),
         st.Page("ui/responsibility.py", title="Ansvar", icon=":material/account_tree:", url_path="ansvar"),
         st.Page("ui/evaluation.py", title="Utvärdering", icon=":material/analytics:", url_path="utvardering"),
+        # Opened from a source under an answer (ui/sources.py), not from the menu.
+        st.Page("ui/source.py", title="Källa", icon=":material/description:", url_path=SOURCE_URL_PATH,
+                visibility="hidden"),
     ]
     st.navigation(pages).run()
 

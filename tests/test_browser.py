@@ -305,6 +305,48 @@ def test_answer_from_page_two_of_a_pdf_cites_the_page(app: App, page: Any, shots
     shots(page, "pdf-page-2", settle=0.8, show=mark)
 
 
+def test_a_source_opens_the_cited_pdf_page_with_the_quote_marked(app: App, page: Any, shots: Shots) -> None:
+    """The link under a source opens the page "Källa" in a new tab: the cited page as a
+    picture beside its text, the quoted sentence marked, the original one click away."""
+    from playwright.sync_api import expect
+
+    _open_chat(page, app)
+    answer = _ask(page, PDF_QUESTION, PDF_ANSWER)
+    _source(answer, 1).locator("summary").click()
+    link = _source(answer, 1).get_by_role("link", name="Öppna originalet (s. 2)")
+    expect(link).to_be_visible()
+    assert link.get_attribute("target") == "_blank"
+    shots(page, "answer-source-link", settle=0.8, show=link)
+    with page.context.expect_page() as opened:
+        link.click()
+    source = opened.value
+    source.wait_for_load_state()
+    assert "/kalla?" in source.url and "page=2" in source.url
+    expect(source.get_by_role("heading", name=PDF_TITLE)).to_be_visible(timeout=START_TIMEOUT)
+    main = source.locator('[data-testid="stMain"]')
+    expect(main).to_contain_text("s. 2")
+    expect(main.locator('[data-testid="stImage"] img')).to_be_visible()  # the page as a picture
+    mark = main.locator("mark#citerat")
+    expect(mark).to_be_visible()
+    assert _words(mark.inner_text()) == _words(PDF_ANSWER)
+    expect(main).to_contain_text("Beställning av tolk")  # the rest of the page, around the quote
+    expect(main.get_by_role("button", name="Ladda ned originalet")).to_be_visible()
+    viewer = main.locator("a#pdf-original")  # the browser's own PDF viewer, at the page
+    expect(viewer).to_have_attribute("href", re.compile(r"^blob:.*#page=2$"))
+    kind = source.evaluate("async () => { const r = await fetch(document.getElementById('pdf-original').href);"
+                           " const b = await r.blob(); return [b.type, await b.slice(0, 5).text()]; }")
+    assert kind == ["application/pdf", "%PDF-"]
+    shots(source, "source-pdf-page-2", settle=1.5)
+
+    # Leafing back: page 1, without the mark; a way back to the cited page.
+    main.get_by_role("button", name="Föregående sida").click()
+    expect(main).to_contain_text("Riktlinjerna beskriver när socialtjänsten ska använda tolk")
+    expect(main.locator("mark")).to_have_count(0)
+    expect(main.get_by_role("button", name="Till den citerade sidan (s. 2)")).to_be_visible()
+    shots(source, "source-pdf-page-1", settle=1.5)
+    source.close()
+
+
 def test_question_outside_the_documents_is_refused(app: App, page: Any, shots: Shots) -> None:
     from playwright.sync_api import expect
 

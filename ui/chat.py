@@ -13,6 +13,7 @@ from retrieval.querylog import log_question
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
 from ui.render import ShownAnswer, answer_record, literal, when
 from ui.resources import ready
+from ui.sources import link_markdown
 
 MAYBE_RELEVANT = "Kanske relevant"
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
@@ -45,6 +46,7 @@ def show_answer(record: ShownAnswer) -> None:
         with st.expander(literal(label), expanded=False):
             st.markdown(f"<div lang='sv'>{s.html}</div>", unsafe_allow_html=True)
             st.caption(literal(f"Fil: {s.doc}"))
+            st.markdown(link_markdown(s))
     feedback_buttons(record)
 
 
@@ -58,7 +60,7 @@ def maybe_relevant(record: ShownAnswer) -> None:
         st.caption("Inget av detta svarar säkert på frågan, men du kan läsa vidare här:")
         for s in record.sources[:REFUSAL_SHOWN]:
             st.markdown(literal(s.title) + (f" · {literal(s.where)}" if s.where else ""))
-            st.caption(literal(f"”{s.excerpt}” – {s.doc}"))
+            st.caption(literal(f"”{s.excerpt}” – {s.doc}") + " · " + link_markdown(s))
 
 
 def chat_page() -> None:

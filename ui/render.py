@@ -79,6 +79,9 @@ class ShownSource:
     html: str  # the passage, escaped, with the quoted sentences marked
     quoted: bool
     validity: str  # "gällde 2018–2022, har upphört", or ""
+    chunk_id: str = ""  # the chunk that matched (the passage around it keeps its id)
+    start: int = 0  # where the passage starts in its page's text
+    spans: tuple[tuple[int, int], ...] = ()  # the quoted sentences: offsets into `text`
 
     @property
     def where(self) -> str:
@@ -107,11 +110,11 @@ def answer_record(answer: Answer, today: dt.date | None = None) -> ShownAnswer:
     sources = []
     for n, p in enumerate(answer.passages, start=1):
         c = p.chunk
-        spans = [(q.start, q.end) for q in answer.quotes if q.n == n]
+        spans = sorted((q.start, q.end) for q in answer.quotes if q.n == n)
         sources.append(ShownSource(
             n=n, doc=c.doc, title=c.title, page=c.page, page_label=c.page_label, section=c.section,
             text=c.text, html=highlight_html(c.text, spans), quoted=bool(spans),
-            validity=validity_label(p.doc.validity, today),
+            validity=validity_label(p.doc.validity, today), chunk_id=c.id, start=c.start, spans=tuple(spans),
         ))
     return ShownAnswer(answer.question, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
                        tuple(answer.responsible))
