@@ -30,6 +30,7 @@ class CleanPage:
     text: str  # the page without its running lines
     label: str | None  # the printed page number read from them, if any
     removed: tuple[str, ...]  # the running lines taken out
+    dropped: tuple[int, ...] = ()  # their indexes among the page's lines
 
 
 def _key(line: str) -> str:
@@ -69,7 +70,7 @@ def strip_running_lines(texts: Sequence[str]) -> list[CleanPage]:
         labels = [lab for i in sorted(drop) if (lab := page_label(_number_part(lines[i]))) is not None]
         kept = "\n".join(line for i, line in enumerate(lines) if i not in drop)
         out.append(CleanPage(kept.strip("\n") + ("\n" if kept.strip() else ""), labels[0] if labels else None,
-                             tuple(lines[i].strip() for i in sorted(drop))))
+                             tuple(lines[i].strip() for i in sorted(drop)), tuple(sorted(drop))))
     return out
 
 
