@@ -20,7 +20,7 @@ from core.dictionary import is_swedish_word
 from core.errors import DocumentError
 from core.records import Page
 from ingest.geometry import Line, Table, Word, lines_of, page_text
-from ingest.layout import join_hyphenated, strip_running_lines
+from ingest.layout import join_across_pages, join_hyphenated, strip_running_lines
 from ingest.tables import table_lines
 from ingest.text_reader import normalise
 
@@ -64,8 +64,8 @@ def read_pdf(data: bytes, name: str) -> list[Page]:
         cleaned = strip_running_lines(["\n".join(line.text for line in lines) for lines, _, _ in geometry])
         read = [page_text([line for i, line in enumerate(lines) if i not in set(clean.dropped)], tables, width)
                 for (lines, tables, width), clean in zip(geometry, cleaned, strict=True)]
-        cleaned = [replace(clean, text=text)
-                   for clean, text in zip(cleaned, join_hyphenated([normalise(t) for t in read], _known), strict=True)]
+        joined = join_across_pages(join_hyphenated([normalise(t) for t in read], _known), _known)
+        cleaned = [replace(clean, text=text) for clean, text in zip(cleaned, joined, strict=True)]
     pages = [
         Page(number=i + 1, text=page.text, label=labels[i] or _printed(page.label, i + 1))
         for i, page in enumerate(cleaned)

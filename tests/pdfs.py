@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from fpdf import FPDF
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 
 
 def make_pdf(texts: list[str], *, compress: bool = True) -> bytes:
@@ -109,7 +109,13 @@ def document_blocks(text: str) -> list[tuple[str, str]]:
 
 
 class _CityTemplate(FPDF):
+    cover = False  # a cover page without header and footer: the printed numbers start on page 2
+
+    pages_total = 0  # printed pages (without the cover), known after a first pass
+
     def header(self) -> None:
+        if self.cover and self.page_no() == 1:
+            return
         self.set_font("DejaVu", size=8.5)
         self.set_text_color(60, 60, 60)
         self.set_xy(25, 10)
@@ -119,10 +125,13 @@ class _CityTemplate(FPDF):
         self.set_xy(130, 14.2)
         self.cell(55, 4.2, HEADER[2], align="R")
         self.set_xy(130, 18.4)
-        self.cell(55, 4.2, f"Sida {self.page_no()} ({{nb}})", align="R")
+        total = "{nb}" if not self.cover else str(self.pages_total)
+        self.cell(55, 4.2, f"Sida {self.page_no() - self.cover} ({total})", align="R")
         self.set_text_color(0, 0, 0)
 
     def footer(self) -> None:
+        if self.cover and self.page_no() == 1:
+            return
         self.set_font("DejaVu", size=7.5)
         self.set_text_color(60, 60, 60)
         self.line(25, 279, 185, 279)
@@ -211,13 +220,22 @@ class _Typesetter:
         self.y += self.LEAD + 2.5
 
 
-def city_document_pdf(source: str | None = None) -> tuple[bytes, list[str]]:
+def city_document_pdf(source: str | None = None, cover: bool = False) -> tuple[bytes, list[str]]:
     """The default document set the way a City of Stockholm tjänsteutlåtande looks: a
     three-line running header (administration, kind, diarienummer, "Sida N (M)"), a
     footer with postal address, telephone and web address, justified text with words
     hyphenated at line ends, the division of responsibility also as a ruled table
     "Nämnd | Ansvar", and its last section set in two columns on a page of its own.
-    Returns the PDF and the words it hyphenated ("säker-ställa")."""
+    With `cover`, a cover page without header comes first, so that the printed "Sida 1
+    (M)" is physical page 2. Returns the PDF and the words it hyphenated ("säker-ställa")."""
+    if cover:
+        first, _ = city_document_pdf(source)
+        total = len(PdfReader(io.BytesIO(first)).pages)
+        return _city_document(source, total)
+    return _city_document(source, 0)
+
+
+def _city_document(source: str | None, cover_total: int) -> tuple[bytes, list[str]]:
     from pathlib import Path
 
     text = source if source is not None else (Path(__file__).resolve().parent.parent / DEFAULT_DOC).read_text("utf-8")
@@ -226,7 +244,13 @@ def city_document_pdf(source: str | None = None) -> tuple[bytes, list[str]]:
     pdf.add_font("DejaVu", "B", _DEJAVU + "-Bold.ttf")
     pdf.set_auto_page_break(False)
     pdf.alias_nb_pages()
+    pdf.cover, pdf.pages_total = bool(cover_total), cover_total
     ts = _Typesetter(pdf)
+    if cover_total:
+        pdf.add_page()
+        pdf.set_font("DejaVu", "B", 20)
+        pdf.set_xy(25, 110)
+        pdf.multi_cell(160, 10, "Stockholms stad\nSocialförvaltningen")
     ts.page()
     pdf.set_font("DejaVu", "B", 15)
     pdf.set_xy(25, ts.y)
