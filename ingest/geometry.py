@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from statistics import median
 
 GUTTER_MIN = 6.0  # points (2 mm): the narrowest gap between two columns
+GUTTER_MAX = 0.15  # share of the page width: a wider gap parts a form's labels from its values
 GUTTER_SHARE = 0.15  # at most this share of the page's lines may cross the gutter (headings, footer)
 MIN_COLUMN_LINES = 4  # a run of split lines shorter than this is read line by line (a header line)
 PARAGRAPH_GAP = 1.3  # a gap between lines this many times the usual line pitch starts a paragraph
@@ -71,7 +72,8 @@ def lines_of(words: Sequence[Word]) -> list[Line]:
 
 def gutter(lines: Sequence[Line], width: float) -> tuple[float, float] | None:
     """The widest vertical strip in the middle half of the page that (almost) no line
-    crosses, while lines have words on both sides of it: two columns. None for one."""
+    crosses, while lines have words on both sides of it and the left column's lines run
+    up to it (text, not a form's short labels): two columns. None for one."""
     if len(lines) < 2 * MIN_COLUMN_LINES:
         return None
     lo, hi = int(width * 0.25), int(width * 0.75)
@@ -93,9 +95,15 @@ def gutter(lines: Sequence[Line], width: float) -> tuple[float, float] | None:
     if best is None:
         return None
     g0, g1 = best
-    left = sum(1 for line in lines if any(w.x1 <= g0 + 1 for w in line.words))
+    if g1 - g0 > GUTTER_MAX * width:
+        return None
+    lefts = [[w for w in line.words if w.x1 <= g0 + 1] for line in lines]
+    lefts = [ws for ws in lefts if ws]
     right = sum(1 for line in lines if any(w.x0 >= g1 - 1 for w in line.words))
-    return best if min(left, right) >= MIN_COLUMN_LINES else None
+    if min(len(lefts), right) < MIN_COLUMN_LINES:
+        return None
+    start = min(ws[0].x0 for ws in lefts)
+    return best if median(ws[-1].x1 for ws in lefts) >= g0 - 0.25 * (g0 - start) else None
 
 
 def _crosses(line: Line, g: tuple[float, float]) -> bool:

@@ -94,12 +94,15 @@ def test_geometry_without_a_pdf() -> None:
 
     left = [f"vänster rad {i} med några ord" for i in range(8)]
     right = [f"höger rad {i} med några ord" for i in range(8)]
-    words = [w for i in range(8) for w in line(100 + 14 * i, (50, left[i]), (320, right[i]))]
+    words = [w for i in range(8) for w in line(100 + 14 * i, (50, left[i]), (260, right[i]))]
     text = page_text(lines_of(words), [], 595)
     assert text.split("\n\n") == ["\n".join(left), "\n".join(right) + "\n"]
     # one column with the same lines: read line by line
     one = [w for i in range(8) for w in line(100 + 14 * i, (50, left[i] + " " + right[i]))]
     assert page_text(lines_of(one), [], 595).splitlines() == [f"{a} {b}" for a, b in zip(left, right, strict=True)]
+    # a form's labels and values (short labels far from the values) stay line by line
+    form = [w for i in range(8) for w in line(100 + 14 * i, (50, f"Etikett{i}"), (330, f"värde {i} av formuläret"))]
+    assert page_text(lines_of(form), [], 595).splitlines()[0] == "Etikett0 värde 0 av formuläret"
     # a table is a block of its own at its height, its words left out by the reader
     table = Table(50, 500, 150, 170, ("Nämnd: Kommunstyrelsen — Ansvar: Uppföljning.",))
     lines = [Line(tuple(ws)) for ws in (line(100, (50, "Före tabellen.")), line(200, (50, "Efter tabellen.")))]
