@@ -102,8 +102,8 @@ def gutter(lines: Sequence[Line], width: float) -> tuple[float, float] | None:
     right = sum(1 for line in lines if any(w.x0 >= g1 - 1 for w in line.words))
     if min(len(lefts), right) < MIN_COLUMN_LINES:
         return None
-    start = min(ws[0].x0 for ws in lefts)
-    return best if median(ws[-1].x1 for ws in lefts) >= g0 - 0.25 * (g0 - start) else None
+    column_start = min(ws[0].x0 for ws in lefts)
+    return best if median(ws[-1].x1 for ws in lefts) >= g0 - 0.25 * (g0 - column_start) else None
 
 
 def _crosses(line: Line, g: tuple[float, float]) -> bool:
