@@ -2,7 +2,8 @@
 
 Sentences are found on the original text, so offsets index it: lines of PDF text
 wrapped inside a paragraph (with or without blank lines between them) are joined;
-short title lines, Markdown headings, bold lines and list items are units of their own;
+short title lines, Markdown headings, bold lines, list items and table rows
+("Nämnd: Kommunstyrelsen — Ansvar: Uppföljning.", ingest/tables.py) are units of their own;
 a paragraph is cut after ".", "!", "?" or "…" before a capital, except after a known
 abbreviation ("bl.a.", "t.ex.", "prop.").
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 _MD_HEADING = re.compile(r"#{1,6}\s+")
 _BOLD_LINE = re.compile(r"\*\*[^*]+\*\*$")
+_ROW = re.compile(r"[^\s:—][^:—]{0,60}: \S.*\s—\s[^:—]{1,60}: \S")  # "Header: cell — Header: cell."
 _ITEM = re.compile(r"(?:[-*•–—→]|\d{1,2}[.)])\s+")
 _FUNCTION_WORDS = frozenset(
     "i på av för till med och att som en ett den det de om från samt eller vid inom under mot enligt genom "
@@ -30,7 +32,7 @@ _ELLIPSIS = re.compile(r"\[(?:\.\.\.|…)\]")
 
 @dataclass
 class Unit:
-    kind: str  # "heading" (title line), "para", "item"
+    kind: str  # "heading" (title line), "para", "item", "row" (a table row, one line, quoted whole)
     start: int
     end: int
 
@@ -73,6 +75,10 @@ def units(text: str) -> list[Unit]:
             units.append(Unit("heading", cs + off, ce - (2 if content.endswith("**") and not md else 0)))
             cur, prev_closed = None, True
             continue
+        if _ROW.match(content):
+            units.append(Unit("row", cs, ce))
+            cur, prev_closed = None, True
+            continue
         if item:
             cur = Unit("item", cs + item.end(), ce)
             units.append(cur)
@@ -98,7 +104,7 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def split_unit(text: str, u: Unit) -> list[tuple[int, int]]:
-    if u.kind == "heading":
+    if u.kind in ("heading", "row"):
         return [(u.start, u.end)]
     cuts: list[tuple[int, int]] = []
     for m in _BOUNDARY.finditer(text, u.start, u.end):

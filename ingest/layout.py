@@ -30,6 +30,7 @@ class CleanPage:
     text: str  # the page without its running lines
     label: str | None  # the printed page number read from them, if any
     removed: tuple[str, ...]  # the running lines taken out
+    dropped: tuple[int, ...] = ()  # their indexes among the page's lines
 
 
 def _key(line: str) -> str:
@@ -69,7 +70,7 @@ def strip_running_lines(texts: Sequence[str]) -> list[CleanPage]:
         labels = [lab for i in sorted(drop) if (lab := page_label(_number_part(lines[i]))) is not None]
         kept = "\n".join(line for i, line in enumerate(lines) if i not in drop)
         out.append(CleanPage(kept.strip("\n") + ("\n" if kept.strip() else ""), labels[0] if labels else None,
-                             tuple(lines[i].strip() for i in sorted(drop))))
+                             tuple(lines[i].strip() for i in sorted(drop)), tuple(sorted(drop))))
     return out
 
 
@@ -101,3 +102,22 @@ def join_hyphenated(texts: Sequence[str], known: Callable[[str], bool]) -> list[
         return m.group(0)
 
     return [_HYPHENATED.sub(join, text) for text in texts]
+
+
+_END_HYPHEN = re.compile(r"(\w+)-\s*$")
+_START_WORD = re.compile(r"^\s*([a-zåäöéü]\w*)[ \t]*")
+
+
+def join_across_pages(texts: Sequence[str], known: Callable[[str], bool]) -> list[str]:
+    """A word hyphenated at the end of a page ("Förvalt-" + "ningsgruppen" on the next)
+    is made whole on the page where it starts, under the same rule as `join_hyphenated`."""
+    out = list(texts)
+    vocabulary = {w.casefold() for text in texts for w in _WORD.findall(text)}
+    for i in range(len(out) - 1):
+        head, tail = _END_HYPHEN.search(out[i]), _START_WORD.match(out[i + 1])
+        if head and tail:
+            word = head.group(1) + tail.group(1)
+            if word.casefold() in vocabulary or known(word.casefold()):
+                out[i] = out[i][: head.start()] + word + "\n"
+                out[i + 1] = out[i + 1][tail.end() :]
+    return out

@@ -7,7 +7,7 @@ other formats.
 - HTML: trafilatura keeps the main text (no menus, cookie banners or footers) with its
   headings, lists and tables.
 
-A table row becomes one line of its own, "Nämnd: Kommunstyrelsen — Ansvar: Uppföljning.",
+A table row becomes one line of its own (ingest/tables.py), "Nämnd: Kommunstyrelsen — Ansvar: Uppföljning.",
 the header row naming each cell, so a row is found and quoted whole and is never glued
 into a sentence or taken for a heading.
 """
@@ -20,29 +20,12 @@ from collections.abc import Iterable, Sequence
 
 from core.errors import DocumentError
 from core.records import Page
+from ingest.tables import table_lines
 from ingest.text_reader import normalise, try_decode
 
 _HEADING_STYLE = re.compile(r"^(?:heading|rubrik)\s*(\d)$", re.IGNORECASE)
 _TITLE_STYLES = frozenset({"title", "rubrik", "titel"})
 _LIST_STYLE = re.compile(r"list|liststycke|punkt|numrering", re.IGNORECASE)
-_TERMINAL = (".", "!", "?", ":", ";")
-
-
-def table_lines(rows: Sequence[Sequence[str]]) -> list[str]:
-    """One line per data row: "Header: cell — Header: cell." (the first row names the
-    columns; without names, the cells alone). Empty cells are left out."""
-    cleaned = [[" ".join(c.split()) for c in row] for row in rows if any(c.strip() for c in row)]
-    if not cleaned:
-        return []
-    header, body = (cleaned[0], cleaned[1:]) if len(cleaned) > 1 else ([], cleaned)
-    lines = []
-    for row in body:
-        cells = [f"{header[i]}: {cell}" if i < len(header) and header[i] and header[i] != cell else cell
-                 for i, cell in enumerate(row) if cell]
-        if cells:
-            line = " — ".join(cells)
-            lines.append(line if line.endswith(_TERMINAL) else line + ".")
-    return lines
 
 
 def _join(blocks: Iterable[str]) -> str:

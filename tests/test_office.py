@@ -13,8 +13,9 @@ from core.errors import DocumentError
 from core.settings import load_settings
 from core.store import open_client, read_live
 from ingest.formats import sniff_kind
-from ingest.office_reader import read_docx, read_html, table_lines
+from ingest.office_reader import read_docx, read_html
 from ingest.pipeline import run_ingest
+from ingest.tables import table_lines
 from ingest.uploads import check_upload
 from retrieval.answer import answer_question
 from retrieval.refusal import Calibration
