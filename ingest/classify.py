@@ -51,7 +51,7 @@ _ISSUER_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("myndighet", re.compile(r"socialstyrelsen|kunskapsguiden|statskontoret|skolverk|boverket|"
                              r"arbetsförmedlingen|myndigheten för|\bMUCF\b|sametinget|institutet för|"
                              r"kulturrådet|diskrimineringsombudsmannen|försäkringskassan", _I)),
-    ("kommun", re.compile(r"\bkommun(en|er|erna|ers|s)?\b|\b(?!stockholms\b)[a-zåäö]+s stad\b", _I)),
+    ("kommun", re.compile(r"\bkommun(en|er|erna|ers|s)?\b|\b(?!stockholms?\b)[a-zåäö]{3,}s? stad(s|en)?\b", _I)),
 )
 # The manifest's own words for a kind ("kind" in sources.toml, or the metadata form).
 _KIND_NAMES = {
