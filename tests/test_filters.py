@@ -38,8 +38,11 @@ DOCS = [
 ]
 QUESTION = "Vad gör Arbetsmarknadsnämnden för arbetssökande romer?"
 
-pytestmark = pytest.mark.skipif(not (SHARED_CORPUS / "sources.toml").exists(),
-                                reason=f"../shared/corpus is not beside the repository ({SHARED_CORPUS})")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (SHARED_CORPUS / "sources.toml").exists(),
+                       reason=f"../shared/corpus is not beside the repository ({SHARED_CORPUS})"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +179,6 @@ def test_allows() -> None:
         DocFilter.of(issuers=["Stockholm"])
 
 
-@pytest.mark.slow
 def test_the_sidebar_filter_changes_the_sources(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from ui.resources import resources
 
