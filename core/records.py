@@ -102,6 +102,10 @@ class DocInfo:
     validity: Validity = Validity()
     replaced_by: str | None = None
     statements: tuple[Statement, ...] = ()
+    # Keys of core.groups.KIND_GROUPS / ISSUER_GROUPS, derived at ingest ("" in an index
+    # built before they were).
+    kind_group: str = ""
+    issuer_group: str = ""
     extra: Mapping[str, Scalar] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def __post_init__(self) -> None:

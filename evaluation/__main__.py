@@ -1,4 +1,5 @@
 """python -m evaluation EVAL.jsonl [--data DIR] [--corpus DIR] [--k 10] [--json REPORT] [--compare A,B]
+    [--kind TYP …] [--issuer UTFÄRDARE …] [--valid-only]
 
 The phrases of the set are checked against the documents first: against the corpus
 folder when --corpus is given (read as ingest reads it), otherwise against the text the
@@ -19,6 +20,7 @@ from core.settings import load_settings
 from core.store import open_client
 from evaluation.evalset import EvalSetError, check_indexed_phrases, check_phrases, load_eval_set
 from evaluation.evaluate import Failure, failures, format_table, parse_configs, report_json, run_eval
+from retrieval.filters import add_filter_arguments, read_filter
 from retrieval.refusal import Calibration
 from retrieval.search import Searcher
 
@@ -54,7 +56,7 @@ def evaluate(args: argparse.Namespace) -> int:
     if problems:
         raise EvalSetError(problems)
     calibration = Calibration.load()
-    runs = [run_eval(questions, searcher, calibration, c, args.k, _progress) for c in configs]
+    runs = [run_eval(questions, searcher, calibration, c, args.k, _progress, docs=args.docs) for c in configs]
     print(format_table(runs))
     missed = failures(runs[0])
     if missed:
@@ -79,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--json", metavar="REPORT")
     parser.add_argument("--compare", metavar="A,B,...", help="konfigurationer: hybrid, hybrid-rrf, dense, bm25")
+    add_filter_arguments(parser)
     args = parser.parse_args(argv)
     if args.k < 1:
         parser.error("--k måste vara minst 1")
+    read_filter(parser, args)
     try:
         return evaluate(args)
     except AssistantError as err:

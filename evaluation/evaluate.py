@@ -11,6 +11,7 @@ from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
 from retrieval.answer import answer_question
 from retrieval.answer_json import passage_json
+from retrieval.filters import NO_FILTER, DocFilter
 from retrieval.refusal import Calibration
 from retrieval.search import MODES, Method, Mode, Searcher
 
@@ -74,6 +75,7 @@ class EvalRun:
     k: int
     summary: Summary
     questions: list[QuestionResult]
+    docs: DocFilter = NO_FILTER  # the documents the questions were asked of
 
     @property
     def retrieval_only(self) -> bool:
@@ -93,6 +95,8 @@ class EvalRun:
         }
         if self.retrieval_only:
             report["note"] = retrieval_only_note([self.config])
+        if self.docs.active:
+            report["filter"] = self.docs.to_json()
         return report
 
 
@@ -107,16 +111,17 @@ def parse_configs(raw: str | None) -> list[str]:
 def run_eval(
     questions: Sequence[EvalQuestion], searcher: Searcher, calibration: Calibration,
     config: str = "hybrid", k: int = 10, progress: Progress | None = None,
-    method: Method | None = None,
+    method: Method | None = None, docs: DocFilter = NO_FILTER,
 ) -> EvalRun:
-    """`method`: a retrieval method of its own (benchmarks), reported under `config`."""
+    """`method`: a retrieval method of its own (benchmarks), reported under `config`;
+    `docs`: every question is asked of these documents only."""
     mode: Mode | Method = method if method is not None else CONFIGS[config]
     scores: list[QuestionScores] = []
     rows: list[QuestionResult] = []
     for i, q in enumerate(questions):
         if progress:
             progress(i, len(questions), config)
-        answer = answer_question(q.question, searcher, calibration, k=k, mode=mode)
+        answer = answer_question(q.question, searcher, calibration, k=k, mode=mode, docs=docs)
         ranked = [(p.chunk.doc, p.chunk.text) for p in answer.passages]
         first = first_match_ranks(q, ranked)
         scores.append(score_question(q.id, first, answer.refused))
@@ -129,7 +134,7 @@ def run_eval(
     if progress:
         progress(len(questions), len(questions), config)
     summary = summarise(scores, {q.id: q.type for q in questions})
-    return EvalRun(config, k, summary, rows)
+    return EvalRun(config, k, summary, rows, docs)
 
 
 def report_json(runs: Sequence[EvalRun]) -> dict[str, Any]:
@@ -164,6 +169,8 @@ def format_table(runs: Sequence[EvalRun]) -> str:
         lines.append("")
     lines.append("Hit/Recall/MRR/nDCG över besvarbara frågor; Vägran = andel obesvarbara som vägrades; "
                  "Felvägran = andel besvarbara som vägrades.")
+    if runs and runs[0].docs.active:
+        lines.append(f"Sökte bara i: {runs[0].docs.describe()}.")
     only = [run.config for run in runs if run.retrieval_only]
     if only:
         lines.append(retrieval_only_note(only))

@@ -38,6 +38,7 @@ from core.store import (
 )
 from core.text import indexed_text
 from ingest.chunking import chunk_pages
+from ingest.classify import with_groups
 from ingest.describe import describe_document, document_title
 from ingest.formats import check_size, check_type, is_markdown
 from ingest.kept_vectors import forget_vectors, keep_vectors, kept_vectors
@@ -116,11 +117,14 @@ def _run(
         vectors.setdefault(e_hash, vec)
     build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder),
                       embedder.model_id, progress, report, index_text)
+    grouped = with_groups(build.documents)  # the filters' document groups (ingest/classify.py)
+    regrouped = any(grouped[name] is not info for name, info in build.documents.items())
+    build.documents = grouped
     removed = sorted(set(plan.removed) | {name for name in build.dropped if name in live_docs})
     report.outcomes += [DocOutcome(name, "removed", live_docs[name].chunks) for name in removed]
     keep_removed_vectors(settings.data_dir, removed, live_docs, old_records)
     report.chunks_total = len(build.records)
-    if live is not None and not removed and not build.read:
+    if live is not None and not removed and not build.read and not regrouped:
         report.generation = live.generation
         progress(1.0, "Indexet är redan aktuellt.")
         return

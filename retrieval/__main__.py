@@ -1,4 +1,4 @@
-"""python -m retrieval ask "FRÅGA" [--data DIR] [--k N] [--json]
+"""python -m retrieval ask "FRÅGA" [--data DIR] [--k N] [--json] [--kind TYP …] [--issuer UTFÄRDARE …] [--valid-only]
 
 (An evaluation set runs with `python -m evaluation`.)"""
 
@@ -15,6 +15,7 @@ from core.store import open_client
 from core.wording import chunk_citation
 from retrieval.answer import Answer, answer_question
 from retrieval.answer_json import answer_json
+from retrieval.filters import add_filter_arguments, read_filter
 from retrieval.querylog import log_question
 from retrieval.refusal import Calibration
 from retrieval.search import Searcher
@@ -24,6 +25,8 @@ def print_answer(answer: Answer) -> None:
     for w in answer.warnings:
         print(f"OBS: {w}")
     print(answer.text)
+    if answer.scope:
+        print(answer.scope)
     print()
     print("Källor:" if not answer.refused else "Närmaste dokument:")
     for i, p in enumerate(answer.passages, start=1):
@@ -39,7 +42,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     searcher = Searcher(open_client(settings), make_embedder(settings))
-    answer = answer_question(args.question, searcher, Calibration.load(), k=args.k)
+    answer = answer_question(args.question, searcher, Calibration.load(), k=args.k, docs=args.docs)
     log_question(settings.data_dir, answer.question, answer.refused, settings.log_questions)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False))
@@ -56,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--data")
     ask.add_argument("--k", type=int, default=5)
     ask.add_argument("--json", action="store_true")
+    add_filter_arguments(ask)
     ask.set_defaults(func=cmd_ask)
     args = parser.parse_args(argv)
     if getattr(args, "k", 1) < 1:
         parser.error("--k måste vara minst 1")
+    read_filter(parser, args)
     try:
         return int(args.func(args))
     except AssistantError as err:

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from core.records import Passage
+from retrieval.filters import NO_DOCUMENTS, NO_FILTER, DocFilter
 from retrieval.language import is_english
 from retrieval.privacy import mask_personal_data, warning_for
 from retrieval.quotes import SENTENCE_POOL, Quote, Scored, choose, quotes_of, score_sentences, statement_at, with_first
@@ -36,6 +37,12 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     responsible: tuple[str, ...] = ()  # actors named first, for "who is responsible" questions
     spelling: QueryCorrection | None = None  # the misspellings the lexical search corrected ("Menade du …?")
+    docs: DocFilter = NO_FILTER  # the documents searched
+
+    @property
+    def scope(self) -> str:
+        """"Sökte bara i: …" under a filter, else ""."""
+        return f"Sökte bara i: {self.docs.describe()}." if self.docs.active else ""
 
 
 def answer_question(
@@ -45,6 +52,7 @@ def answer_question(
     k: int = 5,
     mode: Mode | Method = "hybrid",
     today: dt.date | None = None,
+    docs: DocFilter = NO_FILTER,
 ) -> Answer:
     masked = mask_personal_data(question)  # before anything else happens to the question
     warnings = [w for w in [warning_for(masked.findings)] if w]
@@ -53,14 +61,17 @@ def answer_question(
     # Embedded once: the search uses it, and so does the quote of an English answer.
     method = METHODS[mode] if isinstance(mode, str) else mode
     vector = searcher.embed_query(q) if method.dense or english else None
-    gen, candidates = searcher.search_generation(q, max(k, SENTENCE_POOL), method, vector, english)
+    day = today or dt.date.today()
+    gen, candidates = searcher.search_generation(q, max(k, SENTENCE_POOL), method, vector, english, docs, day)
     candidates, newer_notes = prefer_newer(candidates, gen.state)
     passages = to_passages(candidates[:k], gen.state)
     spelling = gen.lexical.correct(q)
     scored = score_sentences(q, candidates, gen.lexical)
     evidence = gather_evidence(q, candidates, scored, gen.lexical, english)
     if not candidates or calibration.refuses(evidence):
-        return Answer(q, REFUSAL, True, passages, [], evidence, warnings, spelling=spelling)
+        none = docs.active and not docs.allowed(gen.state.documents, day)  # not the refusal: nothing was searched
+        text = NO_DOCUMENTS.format(filter=docs.describe()) if none else REFUSAL
+        return Answer(q, text, True, passages, [], evidence, warnings, spelling=spelling, docs=docs)
     picked = choose(q, candidates, gen.lexical, evidence.english, vector, searcher)
     responsible = find_responsible(q, candidates, gen.state) if asks_who_is_responsible(q) else None
     lead = ""
@@ -72,10 +83,10 @@ def answer_question(
     quotes = quotes_of(picked, candidates)
     text = lead + " ".join(f"{quote.text} [{quote.n}]" for quote in quotes)
     cited = [candidates[quote.n - 1].chunk.doc for quote in quotes]
-    notes = validity_notes(cited, gen.state, today or dt.date.today())
+    notes = validity_notes(cited, gen.state, day)
     for doc in dict.fromkeys(cited):
         for note in (notes.get(doc), newer_notes.get(doc)):
             if note and note not in warnings:
                 warnings.append(note)
     actors = responsible.actors if responsible else ()
-    return Answer(q, text, False, passages, quotes, evidence, warnings, actors, spelling)
+    return Answer(q, text, False, passages, quotes, evidence, warnings, actors, spelling, docs)

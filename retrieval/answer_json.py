@@ -9,13 +9,16 @@ from retrieval.answer import Answer
 
 
 def answer_json(answer: Answer) -> dict[str, object]:
-    return {
+    data: dict[str, object] = {
         "question": answer.question,
         "answer": answer.text,
         "refused": answer.refused,
         "passages": [passage_json(i, p) for i, p in enumerate(answer.passages, start=1)],
         "warnings": answer.warnings,
     }
+    if answer.docs.active:
+        data["filter"] = answer.docs.to_json()
+    return data
 
 
 def passage_json(n: int, p: Passage) -> dict[str, object]:

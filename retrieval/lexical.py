@@ -230,7 +230,9 @@ class LexicalIndex:
         found.sort(key=lambda t: -int(self._doc_freq[self._vocab[t]]))
         return found[:limit]
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The best `k` rows with a positive score; of the rows where the mask `rows` is
+        true only, when given."""
         ids = [self._vocab[t] for t in self._analyze(query) if t in self._vocab]
         extra = self.expansions(query) if self._speller is not None or self._derivations else {}
         if (not ids and not extra) or not self.size:
@@ -241,6 +243,8 @@ class LexicalIndex:
             by_weight.setdefault(weight, []).append(self._vocab[token])
         for weight, extra_ids in by_weight.items():
             scores = scores + weight * self._bm25.get_scores_from_ids(extra_ids)
+        if rows is not None:
+            scores = np.where(rows, scores, 0.0)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from chromadb.api import ClientAPI
@@ -19,6 +20,7 @@ from core.errors import IndexMissingError, ModelMismatchError
 from core.records import Chunk, Passage
 from core.store import LiveState, iter_records, open_generation, read_pointer, read_state
 from core.text import indexed_text
+from retrieval.filters import NO_FILTER, DocFilter
 from retrieval.fusion import Norm, convex_fusion, reciprocal_rank_fusion
 from retrieval.language import is_english
 from retrieval.lexical import LexicalIndex
@@ -129,25 +131,29 @@ class Searcher:
         return vector
 
     def search(self, question: str, k: int, mode: Mode | Method = "hybrid",
-               query_vector: np.ndarray | None = None, english: bool | None = None) -> list[Candidate]:
-        return self.search_generation(question, k, mode, query_vector, english)[1]
+               query_vector: np.ndarray | None = None, english: bool | None = None,
+               docs: DocFilter = NO_FILTER, today: dt.date | None = None) -> list[Candidate]:
+        return self.search_generation(question, k, mode, query_vector, english, docs, today)[1]
 
     def search_generation(
         self, question: str, k: int, mode: Mode | Method = "hybrid", query_vector: np.ndarray | None = None,
-        english: bool | None = None,
+        english: bool | None = None, docs: DocFilter = NO_FILTER, today: dt.date | None = None,
     ) -> tuple[LoadedGeneration, list[Candidate]]:
         """The candidates and the generation they came from (one generation, always).
-        `english`: the caller's language decision for the question (else made here)."""
+        `english`: the caller's language decision for the question (else made here);
+        `docs`: only passages of the documents it allows are searched (none when it allows none)."""
         method = METHODS[mode] if isinstance(mode, str) else mode
         pool = max(self.pool, k)
         for attempt in (1, 2):
             gen = self.current()
-            if not gen.chunks:
+            allowed = docs.allowed(gen.state.documents, today or dt.date.today()) if docs.active else None
+            if not gen.chunks or allowed == []:
                 return gen, []
             if method.dense and query_vector is None:
                 query_vector = self.embed_query(question)
             try:
-                scores = retrieve(gen, question, query_vector if method.dense else None, pool, method.lexical)
+                scores = retrieve(gen, question, query_vector if method.dense else None, pool, method.lexical,
+                                  allowed)
             except NotFoundError:
                 # A later ingest dropped this generation while we were using it: forget it,
                 # read `live` again and retry once (dense and BM25 stay on one generation).
@@ -177,15 +183,20 @@ class Scores:
 
 
 def retrieve(gen: LoadedGeneration, question: str, vector: np.ndarray | None, pool: int,
-             lexical: bool = True) -> Scores:
+             lexical: bool = True, docs: Sequence[str] | None = None) -> Scores:
     """The dense scores (when a query vector is given) and the BM25 scores (when
-    `lexical`) of `pool` candidates each. NotFoundError when the generation was dropped."""
+    `lexical`) of `pool` candidates each, of the chunks of `docs` only when given (not
+    empty). NotFoundError when the generation was dropped."""
     dense: dict[str, float] = {}
-    if vector is not None:
-        got = gen.collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, len(gen.chunks)),
-                                   include=["distances"])
+    rows = None if docs is None else np.isin([c.doc for c in gen.chunks], list(docs))
+    size = len(gen.chunks) if rows is None else int(rows.sum())
+    if vector is not None and size:
+        # Chroma filters on the metadata first and searches the vectors of those ids only.
+        where: Any = None if docs is None else {"doc": {"$in": list(docs)}}
+        got = gen.collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, size),
+                                   where=where, include=["distances"])
         dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
-    bm25 = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool)} if lexical else {}
+    bm25 = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool, rows)} if lexical else {}
     return Scores(dense, bm25, pool)
 
 

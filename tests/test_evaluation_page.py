@@ -217,8 +217,9 @@ def test_default_set_runs_shows_metrics_failures_and_report(site: Path) -> None:
     # Every failed question of each configuration, with why (bm25's refusals are not counted).
     result = at.session_state["evaluation_result"]
     failed = [f for run in result["runs"] for f in failures(run)]
-    assert failed and [e.label for e in at.expander] == [
-        literal(f"{f.result.id}: {f.result.question} – {why(f)}") for f in failed]
+    filter_box, *shown = [e.label for e in at.expander]
+    assert filter_box == "Filter: sök bara i vissa dokument"
+    assert failed and shown == [literal(f"{f.result.id}: {f.result.question} – {why(f)}") for f in failed]
     assert not any(f.wrong_refusal for f in failures(result["runs"][1]))  # bm25 is retrieval-only
     assert any("bm25 mäter bara sökningen" in c.value for c in at.caption)
     assert list(at.dataframe[2].value["Vägran"].isna()) == [True] * len(at.dataframe[2].value)
@@ -269,3 +270,17 @@ def test_uploaded_sets_report_invalid_lines_and_bad_phrases(site: Path) -> None:
     table = at.dataframe[0].value
     assert list(table["Typ"]) == ["alla", "ansvar", "obesvarbar"] and table.iloc[0]["Frågor"] == 2
     assert at.download_button
+
+
+@pytest.mark.slow
+def test_a_filter_is_applied_and_kept_in_the_report(site: Path) -> None:
+    at = evaluation_page()
+    # The one document of corpus/ (the strategy 2018–2022) is no longer in force.
+    assert at.multiselect(key="evaluation_filter_issuers").options == ["Stockholms stad (1)"]
+    at.checkbox(key="evaluation_filter_valid_only").check().run()
+    run_button(at).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Sökte bara i: bara gällande dokument." in c.value for c in at.caption)
+    run = at.session_state["evaluation_result"]["runs"][0]
+    assert all(q.refused and q.answer.startswith("Inga dokument i indexet passar filtret") for q in run.questions)
+    assert report_json([run])["summary"]["filter"] == {"kinds": [], "issuers": [], "valid_only": True}

@@ -9,8 +9,10 @@ import streamlit as st
 from core.errors import AssistantError
 from core.store import LiveState
 from retrieval.answer import answer_question
+from retrieval.filters import DocFilter
 from retrieval.querylog import log_question
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
+from ui.filters import filter_controls
 from ui.render import ShownAnswer, answer_record, literal, when
 from ui.resources import ready
 from ui.sources import link_markdown
@@ -19,7 +21,8 @@ MAYBE_RELEVANT = "Kanske relevant"
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 
 
-def sidebar(state: LiveState) -> None:
+def sidebar(state: LiveState) -> DocFilter:
+    """The index's figures and the filters; returns what the filters select."""
     with st.sidebar:
         st.header("Dokumenten")
         latest = max((d.ingested_at for d in state.documents.values()), default=state.created)
@@ -27,11 +30,15 @@ def sidebar(state: LiveState) -> None:
         st.metric("Avsnitt", state.chunk_count)
         st.caption(f"Senast inläst: {when(state.created)} (senaste dokumentet {when(latest)})")
         st.caption(f"Modell: {state.model_id}")
+        st.subheader("Sök bara i")
+        return filter_controls(state)
 
 
 def show_answer(record: ShownAnswer) -> None:
     for warning in record.warnings:
         st.warning(literal(warning))
+    if record.scope:
+        st.caption(literal(record.scope))
     if record.refused:
         st.markdown(f"**{literal(record.text)}**")
         maybe_relevant(record)
@@ -70,7 +77,7 @@ def chat_page() -> None:
     if got is None:
         return
     res, state = got
-    sidebar(state)
+    docs = sidebar(state)
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
     if not messages:
         st.info(f"Exempel: *{EXAMPLE}*")
@@ -86,7 +93,7 @@ def chat_page() -> None:
         return
     try:
         with st.spinner("Söker i dokumenten …"):
-            answer = answer_question(question, res.searcher, res.calibration, k=res.settings.top_k)
+            answer = answer_question(question, res.searcher, res.calibration, k=res.settings.top_k, docs=docs)
     except AssistantError as err:
         st.error(err.swedish_message())
         return

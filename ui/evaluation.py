@@ -29,6 +29,8 @@ from core.store import LiveState
 from core.wording import chunk_citation
 from evaluation.evalset import EvalQuestion, EvalSetError, check_phrases, collapse, load_eval_set
 from evaluation.evaluate import CONFIGS, EvalRun, Failure, failures, report_json, retrieval_only_note, run_eval
+from retrieval.filters import NO_FILTER, DocFilter
+from ui.filters import filter_controls
 from ui.render import literal
 from ui.resources import Resources, ready
 
@@ -249,7 +251,8 @@ def _describe(questions: Sequence[EvalQuestion]) -> str:
             f"{len(questions) - answerable} som dokumenten inte svarar på.")
 
 
-def _run(res: Resources, questions: Sequence[EvalQuestion], configs: Sequence[str]) -> list[EvalRun]:
+def _run(res: Resources, questions: Sequence[EvalQuestion], configs: Sequence[str],
+         docs: DocFilter = NO_FILTER) -> list[EvalRun]:
     bar = st.progress(0.0, text="Utvärderar …")
     total = max(1, len(questions) * len(configs))
     runs = []
@@ -258,7 +261,7 @@ def _run(res: Resources, questions: Sequence[EvalQuestion], configs: Sequence[st
             bar.progress(min(1.0, (index * len(questions) + i) / total),
                          text=f"{name}: fråga {min(i + 1, n)} av {n}" if i < n else f"{name}: klar")
 
-        runs.append(run_eval(questions, res.searcher, res.calibration, config, K, progress))
+        runs.append(run_eval(questions, res.searcher, res.calibration, config, K, progress, docs=docs))
     bar.empty()
     return runs
 
@@ -269,6 +272,8 @@ def _show_results(result: Mapping[str, Any]) -> None:
     st.caption(f"Mängd: {literal(result['set'])} · {len(runs[0].questions)} frågor · körd "
                f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(result['when']))}. Träff, täckning, MRR och "
                "nDCG räknas över de besvarbara frågorna.")
+    if runs[0].docs.active:
+        st.caption(literal(f"Sökte bara i: {runs[0].docs.describe()}."))
     config_columns = {label: st.column_config.NumberColumn(label, help=text, format="%.3f")
                       for label, text in METRIC_COLUMNS.values()}
     if len(runs) > 1:
@@ -329,11 +334,13 @@ def evaluation_page() -> None:
     chosen = _choose_set(res, state)
     configs = st.multiselect("Konfigurationer", list(CONFIGS), default=["hybrid"],
                              format_func=lambda c: CONFIG_LABELS.get(c, c), key="evaluation_configs")
+    with st.expander("Filter: sök bara i vissa dokument"):
+        docs = filter_controls(state, prefix="evaluation_filter")
     if st.button(RUN_LABEL, type="primary", disabled=chosen is None or not configs, key="evaluation_run"):
         assert chosen is not None
         name, questions = chosen
         try:
-            runs = _run(res, questions, configs)
+            runs = _run(res, questions, configs, docs)
         except AssistantError as err:
             st.error(err.swedish_message())
         else:

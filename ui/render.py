@@ -102,6 +102,7 @@ class ShownAnswer:
     sources: tuple[ShownSource, ...]
     warnings: tuple[str, ...] = ()
     responsible: tuple[str, ...] = ()
+    scope: str = ""  # "Sökte bara i: …" under a filter
     feedback_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # the thumbs widget's key
 
 
@@ -117,7 +118,7 @@ def answer_record(answer: Answer, today: dt.date | None = None) -> ShownAnswer:
             validity=validity_label(p.doc.validity, today), chunk_id=c.id, start=c.start, spans=tuple(spans),
         ))
     return ShownAnswer(answer.question, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
-                       tuple(answer.responsible))
+                       tuple(answer.responsible), answer.scope)
 
 
 def when(ts: float) -> str:
