@@ -11,6 +11,7 @@ from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
 from retrieval.answer import answer_question
 from retrieval.answer_json import passage_json
+from retrieval.conversation import understand, understand_history
 from retrieval.refusal import Calibration
 from retrieval.search import MODES, Method, Mode, Searcher
 
@@ -44,6 +45,8 @@ class QuestionResult:
     relevant: tuple[RelevantSpec, ...]
     answer: str
     refused: bool
+    previous: tuple[str, ...] = ()
+    interpreted: str | None = None  # the question searched for, when it was not the question itself
 
     @property
     def answerable(self) -> bool:
@@ -56,6 +59,7 @@ class QuestionResult:
             "relevant_ranks": list(self.relevant_ranks),
             "relevant": [{"doc": s.doc, "contains": s.contains} for s in self.relevant],
             "answer": self.answer, "refused": self.refused,
+            "previous": list(self.previous), "interpreted": self.interpreted,
         }
 
 
@@ -107,16 +111,20 @@ def parse_configs(raw: str | None) -> list[str]:
 def run_eval(
     questions: Sequence[EvalQuestion], searcher: Searcher, calibration: Calibration,
     config: str = "hybrid", k: int = 10, progress: Progress | None = None,
-    method: Method | None = None,
+    method: Method | None = None, rewrite: bool = True,
 ) -> EvalRun:
-    """`method`: a retrieval method of its own (benchmarks), reported under `config`."""
+    """`method`: a retrieval method of its own (benchmarks), reported under `config`.
+    A follow-up is understood against its earlier questions as the chat would (`rewrite`
+    False: asked alone, to measure what the rewriting adds)."""
     mode: Mode | Method = method if method is not None else CONFIGS[config]
     scores: list[QuestionScores] = []
     rows: list[QuestionResult] = []
     for i, q in enumerate(questions):
         if progress:
             progress(i, len(questions), config)
-        answer = answer_question(q.question, searcher, calibration, k=k, mode=mode)
+        earlier = understand_history(q.previous) if rewrite else []
+        understood = understand(q.question, earlier)
+        answer = answer_question(understood.searched, searcher, calibration, k=k, mode=mode)
         ranked = [(p.chunk.doc, p.chunk.text) for p in answer.passages]
         first = first_match_ranks(q, ranked)
         scores.append(score_question(q.id, first, answer.refused))
@@ -124,11 +132,12 @@ def run_eval(
             id=q.id, question=q.question, type=q.type,
             passages=tuple(answer.passages),
             relevant_ranks=tuple(sorted({r for r in first if r is not None})),
-            relevant=q.relevant, answer=answer.text, refused=answer.refused,
+            relevant=q.relevant, answer=answer.text, refused=answer.refused, previous=q.previous,
+            interpreted=understood.searched if understood.searched != understood.asked else None,
         ))
     if progress:
         progress(len(questions), len(questions), config)
-    summary = summarise(scores, {q.id: q.type for q in questions})
+    summary = summarise(scores, {q.id: q.reported_type for q in questions})
     return EvalRun(config, k, summary, rows)
 
 
