@@ -191,13 +191,13 @@ def understand(
                       (warning,) if warning else ())
 
 
-def understand_history(questions: Sequence[str], rewriter: Rewriter | None = None) -> list[str]:
+def understand_history(questions: Sequence[str], rewriter: Rewriter | None = None) -> list[Understood]:
     """Earlier questions as typed (oldest first), each understood against the ones before
     it: what a conversation had searched for, turn by turn."""
-    searched: list[str] = []
+    turns: list[Understood] = []
     for question in questions:
-        searched.append(understand(question, searched, rewriter).searched)
-    return searched
+        turns.append(understand(question, [t.searched for t in turns], rewriter))
+    return turns
 
 
 def understood_lines(understood: Understood | None) -> list[str]:

@@ -21,11 +21,15 @@ class Turn:
 
 
 def ask_turn(
-    question: str, previous: Sequence[str], searcher: Searcher, calibration: Calibration, k: int = 5,
+    question: str, previous: Sequence[str | Understood], searcher: Searcher, calibration: Calibration, k: int = 5,
     mode: Mode | Method = "hybrid", rewriter: Rewriter | None = None, today: dt.date | None = None,
 ) -> Turn:
-    """`previous`: the earlier questions as they were searched for, oldest first."""
-    understood = understand(question, previous, rewriter)
+    """`previous`: the earlier questions as they were searched for (oldest first), or as
+    understood (`understand_history`), whose personal-data warnings this turn repeats."""
+    earlier = [p.searched if isinstance(p, Understood) else p for p in previous]
+    understood = understand(question, earlier, rewriter)
+    found = [w for p in previous if isinstance(p, Understood) for w in p.warnings]
+    understood = replace(understood, warnings=tuple(dict.fromkeys([*understood.warnings, *found])))
     answer = answer_question(understood.searched, searcher, calibration, k=k, mode=mode, today=today)
     # The searched text is masked already, so its answer saw no personal data: the warning
     # comes from the words as typed (and the earlier turns).

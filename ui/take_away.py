@@ -19,7 +19,7 @@ DOWNLOAD_LABEL = "Ladda ner konversationen"
 
 
 def source_line(s: ShownSource) -> str:
-    """"[1] Title, sida 3, avsnitt Ansvarsfördelning (gällde 2018–2022, har upphört) – file"."""
+    """“[1] Title, s. 3, avsnitt ”Ansvarsfördelning” (gällde 2018–2022, har upphört) – file”."""
     parts = [f"[{s.n}] {s.title}"]
     if s.where:
         parts.append(s.where)
