@@ -3,8 +3,9 @@
 Staff paste a whole e-mail ("Hej! Vi har … Vem ska …? Med vänlig hälsning …"). The
 greeting and the signature are taken away and the last question sentences (the last
 sentence that ends with "?", with the question sentences right before it) are what is
-searched; the answer says which part it answered. A text that is not long, or has no
-question sentence, is searched as it is.
+searched; the answer says which part it answered. A text that is not long, has no
+question sentence, or is one paragraph of background and question without greeting or
+signature (under VERY_LONG_CHARS), is searched as it is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from core.sentences import split_sentences
 
 LONG_CHARS = 280  # shorter than this, a text is a question, not a pasted text
+VERY_LONG_CHARS = 800  # longer than this, a text is pasted even without a greeting or signature
 MAX_QUESTION_SENTENCES = 2
 _GREETING = re.compile(
     r"^\s*(?:hej|hejsan|hallå|god\s+(?:morgon|dag|eftermiddag|kväll)|bästa|kära|till)\b[^\n.!?]{0,60}[,!.:]?\s*$",
@@ -47,9 +49,13 @@ def _body(text: str) -> str:
 def question_part(text: str) -> Pasted | None:
     """The question part of a long pasted text; None for a question of normal length
     or a text without a question sentence."""
-    if len(text.strip()) < LONG_CHARS and text.strip().count("\n") < 2:
+    stripped = text.strip()
+    if len(stripped) < LONG_CHARS:
         return None
     body = _body(text)
+    framed = body != stripped or stripped.count("\n") >= 2  # a greeting, a signature, or paragraphs
+    if not framed and len(stripped) < VERY_LONG_CHARS:
+        return None  # a long question with its background in one paragraph is asked whole
     spans = split_sentences(body)
     sentences = [" ".join(body[s:e].split()) for s, e in spans]
     asks = [i for i, s in enumerate(sentences) if s.endswith("?")]
