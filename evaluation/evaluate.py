@@ -53,13 +53,17 @@ class QuestionResult:
         return bool(self.relevant)
 
     def to_json(self) -> dict[str, Any]:
+        """A follow-up (or a pasted text) also names its earlier questions and what was searched."""
+        return self._json() | ({"previous": list(self.previous), "interpreted": self.interpreted}
+                               if self.previous or self.interpreted else {})
+
+    def _json(self) -> dict[str, Any]:
         return {
             "id": self.id, "question": self.question, "type": self.type,
             "passages": [passage_json(n, p) for n, p in enumerate(self.passages, start=1)],
             "relevant_ranks": list(self.relevant_ranks),
             "relevant": [{"doc": s.doc, "contains": s.contains} for s in self.relevant],
             "answer": self.answer, "refused": self.refused,
-            "previous": list(self.previous), "interpreted": self.interpreted,
         }
 
 
