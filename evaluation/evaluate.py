@@ -9,11 +9,12 @@ from typing import Any
 from core.records import Passage
 from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
-from retrieval.answer import answer_question
 from retrieval.answer_json import passage_json
+from retrieval.conversation import understand_history
 from retrieval.filters import NO_FILTER, DocFilter
 from retrieval.refusal import Calibration
 from retrieval.search import MODES, Method, Mode, Searcher
+from retrieval.turn import ask_turn
 
 Progress = Callable[[int, int, str], None]
 CONFIGS: dict[str, Mode] = {m: m for m in MODES}
@@ -45,12 +46,19 @@ class QuestionResult:
     relevant: tuple[RelevantSpec, ...]
     answer: str
     refused: bool
+    previous: tuple[str, ...] = ()
+    interpreted: str | None = None  # the question searched for, when it was not the question itself
 
     @property
     def answerable(self) -> bool:
         return bool(self.relevant)
 
     def to_json(self) -> dict[str, Any]:
+        """A follow-up (or a pasted text) also names its earlier questions and what was searched."""
+        return self._json() | ({"previous": list(self.previous), "interpreted": self.interpreted}
+                               if self.previous or self.interpreted else {})
+
+    def _json(self) -> dict[str, Any]:
         return {
             "id": self.id, "question": self.question, "type": self.type,
             "passages": [passage_json(n, p) for n, p in enumerate(self.passages, start=1)],
@@ -111,17 +119,21 @@ def parse_configs(raw: str | None) -> list[str]:
 def run_eval(
     questions: Sequence[EvalQuestion], searcher: Searcher, calibration: Calibration,
     config: str = "hybrid", k: int = 10, progress: Progress | None = None,
-    method: Method | None = None, docs: DocFilter = NO_FILTER,
+    method: Method | None = None, docs: DocFilter = NO_FILTER, rewrite: bool = True,
 ) -> EvalRun:
     """`method`: a retrieval method of its own (benchmarks), reported under `config`;
-    `docs`: every question is asked of these documents only."""
+    `docs`: every question is asked of these documents only. A follow-up is understood
+    against its earlier questions as the chat would (`rewrite` False: asked alone, to
+    measure what the rewriting adds)."""
     mode: Mode | Method = method if method is not None else CONFIGS[config]
     scores: list[QuestionScores] = []
     rows: list[QuestionResult] = []
     for i, q in enumerate(questions):
         if progress:
             progress(i, len(questions), config)
-        answer = answer_question(q.question, searcher, calibration, k=k, mode=mode, docs=docs)
+        turn = ask_turn(q.question, understand_history(q.previous) if rewrite else [], searcher, calibration,
+                        k=k, mode=mode, docs=docs)
+        understood, answer = turn.understood, turn.answer
         ranked = [(p.chunk.doc, p.chunk.text) for p in answer.passages]
         first = first_match_ranks(q, ranked)
         scores.append(score_question(q.id, first, answer.refused))
@@ -129,11 +141,12 @@ def run_eval(
             id=q.id, question=q.question, type=q.type,
             passages=tuple(answer.passages),
             relevant_ranks=tuple(sorted({r for r in first if r is not None})),
-            relevant=q.relevant, answer=answer.text, refused=answer.refused,
+            relevant=q.relevant, answer=answer.text, refused=answer.refused, previous=q.previous,
+            interpreted=understood.searched if understood.searched != understood.asked else None,
         ))
     if progress:
         progress(len(questions), len(questions), config)
-    summary = summarise(scores, {q.id: q.type for q in questions})
+    summary = summarise(scores, {q.id: q.reported_type for q in questions})
     return EvalRun(config, k, summary, rows, docs)
 
 

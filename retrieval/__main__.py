@@ -1,4 +1,8 @@
-"""python -m retrieval ask "FRÅGA" [--data DIR] [--k N] [--json] [--kind TYP …] [--issuer UTFÄRDARE …] [--valid-only]
+"""python -m retrieval ask "FRÅGA" [--previous TIDIGARE_FRÅGA …] [--data DIR] [--k N] [--json]
+    [--kind TYP …] [--issuer UTFÄRDARE …] [--valid-only]
+
+--previous: the earlier questions of a conversation, oldest first; a follow-up ("Och
+vem ska göra det?") is searched as the complete question built from them.
 
 (An evaluation set runs with `python -m evaluation`.)"""
 
@@ -13,17 +17,21 @@ from core.errors import AssistantError
 from core.settings import Settings, load_settings
 from core.store import open_client
 from core.wording import chunk_citation
-from retrieval.answer import Answer, answer_question
+from retrieval.answer import Answer
 from retrieval.answer_json import answer_json
+from retrieval.conversation import Understood, understand_history, understood_lines
 from retrieval.filters import add_filter_arguments, read_filter
 from retrieval.querylog import log_question
 from retrieval.refusal import Calibration
 from retrieval.search import Searcher
+from retrieval.turn import ask_turn
 
 
-def print_answer(answer: Answer) -> None:
+def print_answer(answer: Answer, understood: Understood | None = None) -> None:
     for w in answer.warnings:
         print(f"OBS: {w}")
+    for line in understood_lines(understood):
+        print(line)
     print(answer.text)
     if answer.scope:
         print(answer.scope)
@@ -42,12 +50,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     searcher = Searcher(open_client(settings), make_embedder(settings))
-    answer = answer_question(args.question, searcher, Calibration.load(), k=args.k, docs=args.docs)
-    log_question(settings.data_dir, answer.question, answer.refused, settings.log_questions)
+    turn = ask_turn(args.question, understand_history(args.previous or []), searcher, Calibration.load(), k=args.k,
+                    docs=args.docs)
+    understood, answer = turn.understood, turn.answer
+    log_question(settings.data_dir, understood.asked, answer.refused, settings.log_questions)
     if args.json:
-        print(json.dumps(answer_json(answer), ensure_ascii=False))
+        print(json.dumps(answer_json(answer, understood), ensure_ascii=False))
     else:
-        print_answer(answer)
+        print_answer(answer, understood)
     return 0
 
 
@@ -56,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="ställ en fråga")
     ask.add_argument("question")
+    ask.add_argument("--previous", action="append", metavar="TIDIGARE_FRÅGA",
+                     help="en tidigare fråga i samtalet (äldst först; kan upprepas)")
     ask.add_argument("--data")
     ask.add_argument("--k", type=int, default=5)
     ask.add_argument("--json", action="store_true")

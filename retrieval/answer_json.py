@@ -6,11 +6,15 @@ import datetime as dt
 
 from core.records import Passage
 from retrieval.answer import Answer
+from retrieval.conversation import Understood
 
 
-def answer_json(answer: Answer) -> dict[str, object]:
+def answer_json(answer: Answer, understood: Understood | None = None) -> dict[str, object]:
+    """`question`: the words asked (masked); `interpreted`: the question searched for (a
+    follow-up built from the earlier turns, or the question part of a pasted text)."""
     data: dict[str, object] = {
-        "question": answer.question,
+        "question": understood.asked if understood else answer.question,
+        "interpreted": answer.question,
         "answer": answer.text,
         "refused": answer.refused,
         "passages": [passage_json(i, p) for i, p in enumerate(answer.passages, start=1)],

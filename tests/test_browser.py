@@ -357,6 +357,42 @@ def test_question_outside_the_documents_is_refused(app: App, page: Any, shots: S
     shots(page, "refusal")
 
 
+def test_a_follow_up_is_understood_copied_and_asked_in_own_words(app: App, browser: Any, shots: Shots) -> None:
+    """The second question answered from the first one's topic, "Tolkat som" shown, the
+    answer with its sources on the clipboard (st.code's copy button), the words as typed
+    sent on request, and "Ny konversation"."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app.url)
+    try:
+        page = context.new_page()
+        _open_chat(page, app)
+        _ask(page, "Vad gäller för romska barn som omhändertas enligt LVU?", "Socialnämnden ska i samarbete")
+        answer = _ask(page, "Och vem ska göra det?", "Socialnämnden ska i samarbete med stadsdelarna")
+        expect(answer).to_contain_text("Tolkat som: Vem ska göra det – romska barn som omhändertas enligt LVU?")
+        shots(page, "follow-up-understood", show=answer)
+        answer.get_by_text("Kopiera svaret med källor").click()
+        code = answer.locator('[data-testid="stCode"]')
+        code.hover()
+        code.locator("button").first.click()
+        page.wait_for_timeout(500)
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith("Fråga: Och vem ska göra det?\nTolkat som: Vem ska göra det"), copied
+        assert "Källor:\n[1] Socialförvaltningens tjänsteutlåtande" in copied and "Socialnämnden ska" in copied
+        shots(page, "follow-up-copied", show=code)
+        before = page.locator(ASSISTANT).count()
+        answer.get_by_role("button", name="Sök på mina ord").click()
+        expect(page.locator(ASSISTANT)).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
+        own = page.locator(ASSISTANT).nth(before)
+        expect(own).not_to_contain_text("Tolkat som")
+        shots(page, "follow-up-own-words", show=own)
+        page.get_by_role("button", name="Ny konversation").click()
+        expect(page.locator(ASSISTANT)).to_have_count(0)
+    finally:
+        context.close()
+
+
 def test_chat_works_by_keyboard_alone_in_swedish_with_readable_contrast(
     app: App, page: Any, shots: Shots
 ) -> None:

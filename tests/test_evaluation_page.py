@@ -99,7 +99,7 @@ def test_phrase_problems_for_text_and_pdf(tmp_path: Path) -> None:
 
 def test_shipped_sets_need_their_documents_in_the_index() -> None:
     usable, unusable = shipped_sets(REPO / "corpus", [DOC], 50 * 1024 * 1024)
-    assert list(usable) == ["default"] and "shared" in unusable
+    assert list(usable) == ["default", "followups-default"] and "shared" in unusable and "followups" in unusable
     assert "finns inte i indexet" in unusable["shared"]
     usable, unusable = shipped_sets(REPO / "corpus", [], 50 * 1024 * 1024)
     assert not usable
@@ -197,7 +197,8 @@ def test_default_set_runs_shows_metrics_failures_and_report(site: Path) -> None:
     at = evaluation_page()
     assert at.selectbox(key="evaluation_shipped").value == "default"
     assert at.selectbox(key="evaluation_shipped").options == [
-        "Standardmängden – strategin för romsk inkludering (eval/default.jsonl)"]
+        "Standardmängden – strategin för romsk inkludering (eval/default.jsonl)",
+        "Uppföljningsfrågor – strategin för romsk inkludering (eval/followups-default.jsonl)"]
     assert any("shared.jsonl kan inte väljas" in c.value for c in at.caption)  # its documents are not indexed
     assert at.multiselect(key="evaluation_configs").value == ["hybrid"]
     assert not at.download_button
@@ -284,3 +285,13 @@ def test_a_filter_is_applied_and_kept_in_the_report(site: Path) -> None:
     run = at.session_state["evaluation_result"]["runs"][0]
     assert all(q.refused and q.answer.startswith("Inga dokument i indexet passar filtret") for q in run.questions)
     assert report_json([run])["summary"]["filter"] == {"kinds": [], "issuers": [], "valid_only": True}
+
+
+def test_follow_ups_are_their_own_type_on_the_page(site: Path) -> None:
+    at = evaluation_page()
+    at.selectbox(key="evaluation_shipped").set_value("followups-default").run()
+    run_button(at).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value if len(at.dataframe) == 1 else at.dataframe[1].value
+    assert list(table["Typ"]) == ["alla", "uppföljning"]
+    assert table.iloc[1]["Träff@5"] >= 0.85

@@ -34,7 +34,8 @@ def test_ask_json_names_kommunstyrelsen_and_cites_the_statement(data: Path) -> N
     done = _run("retrieval", "ask", DEFAULT_QUESTION, "--json", "--k", "4", data=data)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)  # exactly one JSON object
-    assert set(out) == {"question", "answer", "refused", "passages", "warnings"}
+    assert set(out) == {"question", "interpreted", "answer", "refused", "passages", "warnings"}
+    assert out["interpreted"] == out["question"] == DEFAULT_QUESTION  # a complete question is left alone
     assert not out["refused"] and "Kommunstyrelsen" in out["answer"] and "[1]" in out["answer"]
     assert len(out["passages"]) == 4 and [p["n"] for p in out["passages"]] == [1, 2, 3, 4]
     top = out["passages"][0]
@@ -70,3 +71,21 @@ def test_sentence_transformers_backend_with_a_configured_model_path(tmp_path: Pa
     assert vecs.shape == (3, 384)
     assert float(vecs[0] @ vecs[1]) > float(vecs[0] @ vecs[2])
     assert emb.count_tokens("hello world") == 2
+
+
+def test_ask_a_follow_up_with_previous(data: Path) -> None:
+    """--previous (oldest first): the follow-up is searched as the complete question, which
+    --json names "interpreted"; personal data in an earlier question is masked too."""
+    done = _run("retrieval", "ask", "Och vem följer upp det?", "--previous", "Vilka rättighetsområden bygger "
+                "strategin på? Jag heter 19121212-1212.", "--previous", "Vilka rättighetsområden bygger strategin på?",
+                "--json", data=data)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["question"] == "Och vem följer upp det?"
+    assert out["interpreted"] == "Vem följer upp det – strategin?"
+    assert "Kommunstyrelsen föreslås ansvara för kommunikation" in out["answer"]
+    assert "19121212-1212" not in done.stdout and out["warnings"][0].startswith("Skriv inte personuppgifter")
+    plain = _run("retrieval", "ask", "Och vem ska göra det?", "--previous",
+                 "Vad gäller för romska barn som omhändertas enligt LVU?", data=data)
+    assert "Tolkat som: Vem ska göra det – romska barn som omhändertas enligt LVU?" in plain.stdout
+    assert "Socialnämnden ska i samarbete med stadsdelarna" in plain.stdout

@@ -8,16 +8,22 @@ import streamlit as st
 
 from core.errors import AssistantError
 from core.store import LiveState
-from retrieval.answer import answer_question
 from retrieval.filters import DocFilter
 from retrieval.querylog import log_question
+from retrieval.turn import ask_turn
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
 from ui.filters import filter_controls
 from ui.render import ShownAnswer, answer_record, literal, when
 from ui.resources import ready
 from ui.sources import link_markdown
+from ui.take_away import COPY_LABEL, DOWNLOAD_LABEL, answer_text, conversation_text
 
 MAYBE_RELEVANT = "Kanske relevant"
+NEW_CONVERSATION = "Ny konversation"
+INTERPRETED = "Tolkat som"
+ANSWERS_PART = "Svarar på"
+OWN_WORDS = "Sök på mina ord"
+_PENDING = "chat_own_words"
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 
 
@@ -39,6 +45,7 @@ def show_answer(record: ShownAnswer) -> None:
         st.warning(literal(warning))
     if record.scope:
         st.caption(literal(record.scope))
+    understood(record)
     if record.refused:
         st.markdown(f"**{literal(record.text)}**")
         maybe_relevant(record)
@@ -54,6 +61,7 @@ def show_answer(record: ShownAnswer) -> None:
             st.markdown(f"<div lang='sv'>{s.html}</div>", unsafe_allow_html=True)
             st.caption(literal(f"Fil: {s.doc}"))
             st.markdown(link_markdown(s))
+    take_away(record)
     feedback_buttons(record)
 
 
@@ -70,6 +78,41 @@ def maybe_relevant(record: ShownAnswer) -> None:
             st.caption(literal(f"”{s.excerpt}” – {s.doc}") + " · " + link_markdown(s))
 
 
+def understood(record: ShownAnswer) -> None:
+    """Which part of a pasted text was answered, and the complete question a follow-up
+    was searched as, with a button that sends the words as typed, unchanged."""
+    if record.part:
+        st.caption(literal(f"{ANSWERS_PART}: {record.part}"))
+    if record.interpreted:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption(literal(f"{INTERPRETED}: {record.interpreted}"))
+        if right.button(OWN_WORDS, key=f"own-words-{record.feedback_id}",
+                        help="Sök på frågan precis som du skrev den, utan de tidigare frågorna."):
+            st.session_state[_PENDING] = record.question
+
+
+def take_away(record: ShownAnswer) -> None:
+    """The answer and its numbered sources as plain text, with the copy button of st.code
+    (Streamlit has no clipboard call of its own; this one works in the browser)."""
+    with st.expander(COPY_LABEL, expanded=False, icon=":material/content_copy:"):
+        st.caption("Klicka på kopieringsknappen uppe till höger i rutan och klistra in i din anteckning.")
+        st.code(answer_text(record), language=None, wrap_lines=True)
+
+
+def conversation_tools(messages: list[dict[str, Any]]) -> None:
+    """Above the conversation: start a new one, and download the whole conversation."""
+    if not messages:
+        return
+    left, right = st.columns(2)
+    if left.button(NEW_CONVERSATION, icon=":material/add_comment:", key="new_conversation"):
+        messages.clear()
+        st.session_state.pop(_PENDING, None)
+        st.rerun()
+    right.download_button(DOWNLOAD_LABEL, data=conversation_text(messages).encode("utf-8"),
+                          file_name="konversation.txt", mime="text/plain", on_click="ignore",
+                          icon=":material/download:", key="conversation_download")
+
+
 def chat_page() -> None:
     st.title("Fråga dokumenten")
     st.caption("Svaren citerar dokumenten ordagrant, med källa. Skriv inga personuppgifter i frågan.")
@@ -81,6 +124,7 @@ def chat_page() -> None:
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
     if not messages:
         st.info(f"Exempel: *{EXAMPLE}*")
+    conversation_tools(messages)
     for message in messages:
         with st.chat_message(message["role"]):
             if message["role"] == "user":
@@ -88,21 +132,29 @@ def chat_page() -> None:
             else:
                 show_answer(message["answer"])
     drafts_panel(messages)
-    question = st.chat_input("Skriv din fråga här …")
+    typed = st.chat_input("Skriv din fråga här …")
+    own_words = st.session_state.pop(_PENDING, None)  # "Sök på mina ord": asked alone, unchanged
+    question = typed or own_words
     if not question:
         return
+    earlier = [] if own_words and not typed else [
+        m["answer"].history_question for m in messages if m["role"] == "assistant"]
     try:
         with st.spinner("Söker i dokumenten …"):
-            answer = answer_question(question, res.searcher, res.calibration, k=res.settings.top_k, docs=docs)
+            turn = ask_turn(question, earlier, res.searcher, res.calibration, k=res.settings.top_k,  # masks first
+                            docs=docs)
+            heard, answer = turn.understood, turn.answer
     except AssistantError as err:
         st.error(err.swedish_message())
         return
-    record = answer_record(answer)
-    log_question(res.settings.data_dir, answer.question, answer.refused, res.settings.log_questions)
+    record = answer_record(answer, understood=heard)
+    log_question(res.settings.data_dir, heard.asked, answer.refused, res.settings.log_questions)
     # The history keeps the masked question only.
-    messages.append({"role": "user", "content": answer.question})
+    messages.append({"role": "user", "content": heard.asked})
     messages.append({"role": "assistant", "answer": record})
+    if own_words and not typed:
+        st.rerun()  # drawn with the rest of the conversation, below the answer it came from
     with st.chat_message("user"):
-        st.markdown(literal(answer.question))
+        st.markdown(literal(heard.asked))
     with st.chat_message("assistant"):
         show_answer(record)

@@ -51,6 +51,10 @@ SHIPPED = (
     Shipped("default", "Standardmängden – strategin för romsk inkludering (eval/default.jsonl)",
             EVAL_DIR / "default.jsonl"),
     Shipped("shared", "Gemensamma korpusen (eval/shared.jsonl)", EVAL_DIR / "shared.jsonl"),
+    Shipped("followups-default", "Uppföljningsfrågor – strategin för romsk inkludering (eval/followups-default.jsonl)",
+            EVAL_DIR / "followups-default.jsonl"),
+    Shipped("followups", "Uppföljningsfrågor – gemensamma korpusen (eval/followups.jsonl)",
+            EVAL_DIR / "followups.jsonl"),
 )
 CONFIG_LABELS = {
     "hybrid": "hybrid – vektorer och BM25 (som chatten)",
@@ -215,7 +219,9 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
 
     upload = st.file_uploader(
         "Ladda upp en utvärderingsmängd (JSON Lines)", type=["jsonl", "json", "txt"], key="evaluation_upload",
-        help='En fråga per rad: {"id", "question", "relevant": [{"doc", "contains"}], "type", "answer"}. '
+        help='En fråga per rad: {"id", "question", "relevant": [{"doc", "contains"}], "type", "answer", '
+             '"previous"}; "previous" är de tidigare frågorna i samtalet (äldst först) och gör raden till en '
+             'uppföljningsfråga, som redovisas som typen uppföljning. '
              '"doc" är filnamnet i dokumentmappen och "contains" en fras ur rätt passage; '
              '"relevant": [] betyder att dokumenten inte svarar på frågan.',
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from core.wording import citation, validity_label
 from retrieval.answer import Answer
+from retrieval.conversation import Understood
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|$~&])")
 _LINE_START = re.compile(r"^(\s*)(\d{1,9}(?=[.)])|)([-+=.)])", re.MULTILINE)
@@ -104,9 +105,16 @@ class ShownAnswer:
     responsible: tuple[str, ...] = ()
     scope: str = ""  # "Sökte bara i: …" under a filter
     feedback_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # the thumbs widget's key
+    searched: str = ""  # the question searched for: what a later follow-up is understood against
+    interpreted: str = ""  # shown as "Tolkat som: …" when a follow-up was rewritten
+    part: str = ""  # shown as "Svarar på: …" for a long pasted text
+
+    @property
+    def history_question(self) -> str:
+        return self.searched or self.question
 
 
-def answer_record(answer: Answer, today: dt.date | None = None) -> ShownAnswer:
+def answer_record(answer: Answer, today: dt.date | None = None, understood: Understood | None = None) -> ShownAnswer:
     today = today or dt.date.today()
     sources = []
     for n, p in enumerate(answer.passages, start=1):
@@ -117,8 +125,11 @@ def answer_record(answer: Answer, today: dt.date | None = None) -> ShownAnswer:
             text=c.text, html=highlight_html(c.text, spans), quoted=bool(spans),
             validity=validity_label(p.doc.validity, today), chunk_id=c.id, start=c.start, spans=tuple(spans),
         ))
-    return ShownAnswer(answer.question, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
-                       tuple(answer.responsible), answer.scope)
+    asked = understood.asked if understood else answer.question
+    return ShownAnswer(asked, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
+                       tuple(answer.responsible), answer.scope, searched=answer.question,
+                       interpreted=answer.question if understood and understood.rewritten else "",
+                       part=(understood.part or "") if understood else "")
 
 
 def when(ts: float) -> str:
