@@ -54,6 +54,9 @@ class Settings:
     follow_seconds: int = 2  # ASSISTANT_FOLLOW_SECONDS: how often the app looks for a new index; 0 = only when asked
     coordinator_password: str = ""  # ASSISTANT_COORDINATOR_PASSWORD (Streamlit secrets win: ui/auth.py)
     coordinator_emails: tuple[str, ...] = ()  # ASSISTANT_COORDINATOR_EMAILS: comma-separated, for OIDC logins
+    ocr_command: str = "tesseract"  # ASSISTANT_OCR_COMMAND: Tesseract, for PDF pages without a text layer
+    ocr_max_pages: int = 100  # ASSISTANT_OCR_MAX_PAGES: pages read by OCR per document
+    ocr_page_seconds: int = 60  # ASSISTANT_OCR_PAGE_SECONDS: the time limit for one page
 
     @property
     def max_file_bytes(self) -> int:
@@ -100,4 +103,7 @@ def load_settings() -> Settings:
         coordinator_password=env("ASSISTANT_COORDINATOR_PASSWORD", "") or "",
         coordinator_emails=tuple(e.strip() for e in (env("ASSISTANT_COORDINATOR_EMAILS") or "").split(",")
                                  if e.strip()),
+        ocr_command=env("ASSISTANT_OCR_COMMAND", "tesseract") or "tesseract",
+        ocr_max_pages=_int("ASSISTANT_OCR_MAX_PAGES", 100),
+        ocr_page_seconds=_int("ASSISTANT_OCR_PAGE_SECONDS", 60),
     )

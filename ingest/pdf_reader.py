@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
@@ -10,6 +11,7 @@ from pypdf.errors import DependencyError
 from core.dictionary import is_swedish_word
 from core.errors import DocumentError
 from core.records import Page
+from ingest import ocr
 from ingest.layout import join_hyphenated, strip_running_lines
 from ingest.text_reader import normalise
 
@@ -40,19 +42,44 @@ def read_pdf(data: bytes, name: str) -> list[Page]:
     if count == 0:
         raise DocumentError(name, "PDF-filen innehåller inga sidor")
     labels = _page_labels(reader, count)
+    read_by_ocr = _ocr_missing(data, texts)
+    texts = [read_by_ocr.get(i, text) for i, text in enumerate(texts)]
     # Running headers and footers out of the text; a page number printed in them is the
     # page's label where the PDF has no label of its own.
     cleaned = strip_running_lines(join_hyphenated([normalise(text or "") for text in texts], _known))
     pages = [
-        Page(number=i + 1, text=page.text, label=labels[i] or _printed(page.label, i + 1))
+        Page(number=i + 1, text=page.text, label=labels[i] or _printed(page.label, i + 1), ocr=i in read_by_ocr)
         for i, page in enumerate(cleaned)
         if page.text.strip()
     ]
     if not pages:
-        raise DocumentError(
-            name, "PDF-filen saknar textlager – troligen en skannad bild; kör OCR först"
-        )
+        raise DocumentError(name, _no_text_reason())
     return pages
+
+
+def _ocr_missing(data: bytes, texts: Sequence[str | None]) -> dict[int, str]:
+    """OCR text of the pages without a text layer (ingest/ocr.py)."""
+    missing = [i for i, text in enumerate(texts) if not (text or "").strip()]
+    if not missing:
+        return {}
+    job = ocr.current_job()
+    try:
+        return ocr.ocr_pdf_pages(data, missing, job)
+    except Exception:  # noqa: BLE001 - pypdf read it; a file pdfium cannot open is read without OCR
+        job.unread += [i + 1 for i in missing]
+        job.notes.append(f"{ocr.pages_sv([i + 1 for i in missing])} saknar textlager och kunde inte läsas med OCR")
+        return {}
+
+
+def _no_text_reason() -> str:
+    """Why a PDF without any page of text is refused: no OCR here, or OCR read nothing."""
+    job = ocr.current_job()
+    if not ocr.available(job.command):
+        return f"PDF-filen saknar textlager – troligen en skannad bild; {ocr.NOT_AVAILABLE}"
+    if not job.unread:
+        return "PDF-filen saknar textlager och sidorna är tomma"
+    return (f"PDF-filen saknar textlager, och {ocr.pages_sv(job.unread)} kunde inte "
+            "läsas med OCR")
 
 
 def _known(word: str) -> bool:

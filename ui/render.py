@@ -79,10 +79,11 @@ class ShownSource:
     html: str  # the passage, escaped, with the quoted sentences marked
     quoted: bool
     validity: str  # "gällde 2018–2022, har upphört", or ""
+    ocr: bool = False  # the page was read by OCR
 
     @property
     def where(self) -> str:
-        return citation(self.page, self.page_label, self.section)
+        return citation(self.page, self.page_label, self.section, self.ocr)
 
     @property
     def excerpt(self) -> str:
@@ -111,7 +112,7 @@ def answer_record(answer: Answer, today: dt.date | None = None) -> ShownAnswer:
         sources.append(ShownSource(
             n=n, doc=c.doc, title=c.title, page=c.page, page_label=c.page_label, section=c.section,
             text=c.text, html=highlight_html(c.text, spans), quoted=bool(spans),
-            validity=validity_label(p.doc.validity, today),
+            validity=validity_label(p.doc.validity, today), ocr=c.ocr,
         ))
     return ShownAnswer(answer.question, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
                        tuple(answer.responsible))
