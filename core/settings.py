@@ -56,7 +56,7 @@ class Settings:
     coordinator_emails: tuple[str, ...] = ()  # ASSISTANT_COORDINATOR_EMAILS: comma-separated, for OIDC logins
     ocr_command: str = "tesseract"  # ASSISTANT_OCR_COMMAND: Tesseract, for PDF pages without a text layer
     ocr_max_pages: int = 100  # ASSISTANT_OCR_MAX_PAGES: pages read by OCR per document
-    ocr_page_seconds: int = 60  # ASSISTANT_OCR_PAGE_SECONDS: the time limit for one page
+    ocr_page_seconds: int = 120  # ASSISTANT_OCR_PAGE_SECONDS: the time limit for one page
 
     @property
     def max_file_bytes(self) -> int:
@@ -105,5 +105,5 @@ def load_settings() -> Settings:
                                  if e.strip()),
         ocr_command=env("ASSISTANT_OCR_COMMAND", "tesseract") or "tesseract",
         ocr_max_pages=_int("ASSISTANT_OCR_MAX_PAGES", 100),
-        ocr_page_seconds=_int("ASSISTANT_OCR_PAGE_SECONDS", 60),
+        ocr_page_seconds=_int("ASSISTANT_OCR_PAGE_SECONDS", 120),
     )

@@ -44,7 +44,7 @@ class OcrJob:
     """How to OCR the pages of one document, and what came of it."""
 
     command: str = "tesseract"  # empty: OCR is turned off
-    page_seconds: float = 60.0  # the time limit for one page (a page of dense noise takes minutes)
+    page_seconds: float = 120.0  # the time limit for one page (a page of dense noise takes minutes)
     max_pages: int = 100  # pages OCRed per document; the rest are reported
     on_page: Callable[[int, int], None] = lambda _n, _of: None  # (page, pages in the PDF), before each
     notes: list[str] = field(default_factory=list)  # plain Swedish, for the ingest report
