@@ -94,7 +94,8 @@ def _run(
     index_text: IndexText, report: Report,
 ) -> None:
     manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
-    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v4"  # v4: PDF running lines and hyphens, Word, HTML
+    # v4: PDF running lines and hyphens, Word, HTML; v5: OCR of PDF pages without a text layer
+    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v5"
     live = read_live(client)
     # Another model or chunking: every document is chunked and embedded again.
     report.rebuilt = live is not None and (live.model_id != embedder.model_id or live.chunking != chunking)
