@@ -107,9 +107,9 @@ def _run(
     files = hash_files(corpus_files(settings.corpus_dir), settings.max_file_bytes)
     old_records, vectors = stored_records(client, live, embedder.model_id)
     plan = make_plan(files, manifest, live_docs, {n: len(r) for n, r in old_records.items()}, report.rebuilt)
-    progress = _Tracked(progress)
-    build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder, progress),
-                      embedder.model_id, progress, report, index_text)
+    tracked = _Tracked(progress)  # the OCR of a page tells of it at the document's point
+    build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder, tracked),
+                      embedder.model_id, tracked, report, index_text)
     removed = sorted(set(plan.removed) | {name for name in build.dropped if name in live_docs})
     report.outcomes += [DocOutcome(name, "removed", live_docs[name].chunks) for name in removed]
     report.chunks_total = len(build.records)
