@@ -12,11 +12,13 @@ from types import MappingProxyType
 @dataclass(frozen=True)
 class Page:
     """One page of a document as a reader returns it. `number` is the 1-based
-    physical page (None for formats without pages); `label` the printed page label."""
+    physical page (None for formats without pages); `label` the printed page label;
+    `ocr` when the text was read by OCR from a scanned page."""
 
     number: int | None
     text: str
     label: str | None = None
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Chunk:
     content_hash: str
     doc_hash: str
     ordinal: int
+    ocr: bool = False  # the page was read by OCR
 
 
 Scalar = str | int | float | bool

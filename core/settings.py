@@ -55,6 +55,9 @@ class Settings:
     coordinator_password: str = ""  # ASSISTANT_COORDINATOR_PASSWORD (Streamlit secrets win: ui/auth.py)
     coordinator_emails: tuple[str, ...] = ()  # ASSISTANT_COORDINATOR_EMAILS: comma-separated, for OIDC logins
     trash_days: int = 30  # ASSISTANT_TRASH_DAYS: days a removed document stays in the trash (Papperskorgen)
+    ocr_command: str = "tesseract"  # ASSISTANT_OCR_COMMAND: Tesseract, for PDF pages without a text layer
+    ocr_max_pages: int = 100  # ASSISTANT_OCR_MAX_PAGES: pages read by OCR per document
+    ocr_page_seconds: int = 120  # ASSISTANT_OCR_PAGE_SECONDS: the time limit for one page
 
     @property
     def max_file_bytes(self) -> int:
@@ -102,4 +105,7 @@ def load_settings() -> Settings:
         coordinator_emails=tuple(e.strip() for e in (env("ASSISTANT_COORDINATOR_EMAILS") or "").split(",")
                                  if e.strip()),
         trash_days=_int("ASSISTANT_TRASH_DAYS", 30),
+        ocr_command=env("ASSISTANT_OCR_COMMAND", "tesseract") or "tesseract",
+        ocr_max_pages=_int("ASSISTANT_OCR_MAX_PAGES", 100),
+        ocr_page_seconds=_int("ASSISTANT_OCR_PAGE_SECONDS", 120),
     )

@@ -313,12 +313,12 @@ def open_generation(client: ClientAPI, name: str) -> Collection:
         return client.get_collection(name, embedding_function=None)
 
 
-def chunk_metadata(chunk: Chunk, embed_hash: str) -> dict[str, str | int]:
+def chunk_metadata(chunk: Chunk, embed_hash: str) -> dict[str, str | int | bool]:
     return {
         "doc": chunk.doc, "title": chunk.title, "page": chunk.page if chunk.page is not None else -1,
         "page_label": chunk.page_label or "", "section": chunk.section or "",
         "start": chunk.start, "end": chunk.end, "content_hash": chunk.content_hash,
-        "doc_hash": chunk.doc_hash, "ordinal": chunk.ordinal, "embed_hash": embed_hash,
+        "doc_hash": chunk.doc_hash, "ordinal": chunk.ordinal, "embed_hash": embed_hash, "ocr": chunk.ocr,
     }
 
 
@@ -329,7 +329,7 @@ def chunk_from_record(ident: str, text: str, meta: dict[str, Any]) -> Chunk:
         page=None if page < 0 else page, page_label=str(meta["page_label"]) or None,
         section=str(meta["section"]) or None, start=int(meta["start"]), end=int(meta["end"]),
         text=text, content_hash=str(meta["content_hash"]), doc_hash=str(meta["doc_hash"]),
-        ordinal=int(meta["ordinal"]),
+        ordinal=int(meta["ordinal"]), ocr=bool(meta.get("ocr", False)),  # no key: stored before OCR
     )
 
 

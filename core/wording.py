@@ -57,15 +57,19 @@ def validity_note(title_or_kind: str, v: Validity, today: dt.date) -> str | None
     return f"{subject(title_or_kind)} gällde {period(v)}."
 
 
-def citation(page: int | None, page_label: str | None = None, section: str | None = None) -> str:
-    """"s. 5, avsnitt ”Bakgrund”": the printed page label when there is one."""
+def citation(page: int | None, page_label: str | None = None, section: str | None = None,
+             ocr: bool = False) -> str:
+    """"s. 5, avsnitt ”Bakgrund”": the printed page label when there is one; "s. 3, läst
+    med OCR" for a scanned page."""
     parts = []
     if page is not None:
         parts.append(f"s. {page_label or page}")
+    if ocr:
+        parts.append("läst med OCR")
     if section:
         parts.append(f"avsnitt ”{section}”")
     return ", ".join(parts)
 
 
 def chunk_citation(chunk: Chunk) -> str:
-    return citation(chunk.page, chunk.page_label, chunk.section)
+    return citation(chunk.page, chunk.page_label, chunk.section, chunk.ocr)

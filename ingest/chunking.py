@@ -152,7 +152,7 @@ def chunk_pages(
                 Chunk(
                     id=ident, doc=doc, title=title, page=page.number, page_label=page.label,
                     section=section.heading, start=start, end=end, text=text,
-                    content_hash=c_hash, doc_hash=doc_hash, ordinal=len(chunks),
+                    content_hash=c_hash, doc_hash=doc_hash, ordinal=len(chunks), ocr=page.ocr,
                 )
             )
     return chunks

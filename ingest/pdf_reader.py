@@ -11,6 +11,7 @@ after the other, a table's rows as lines of their own ("Nämnd: Kommunstyrelsen 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +21,7 @@ from pypdf.errors import DependencyError
 from core.dictionary import is_swedish_word
 from core.errors import DocumentError
 from core.records import Page
+from ingest import ocr
 from ingest.geometry import Line, Table, Word, lines_of, page_text
 from ingest.layout import join_across_pages, join_hyphenated, strip_running_lines
 from ingest.tables import table_lines
@@ -58,25 +60,35 @@ def read_pdf(data: bytes, name: str) -> list[Page]:
         raise DocumentError(name, "PDF-filen innehåller inga sidor")
     labels = _page_labels(reader, count)
     # Running headers and footers out of the text; a page number printed in them is the
-    # page's label where the PDF has no label of its own.
+    # page's label where the PDF has no label of its own. Pages without a text layer are
+    # read by OCR (ingest/ocr.py) and go the same way.
     if geometry is None:
+        read_by_ocr = _ocr_missing(data, texts)
+        texts = [read_by_ocr.get(i, text) for i, text in enumerate(texts)]
         cleaned = strip_running_lines(join_hyphenated([normalise(text or "") for text in texts], _known))
     else:
-        cleaned = strip_running_lines(["\n".join(line.text for line in lines) for lines, _, _ in geometry])
-        read = [page_text([line for i, line in enumerate(lines) if i not in set(clean.dropped)], tables, width)
-                for (lines, tables, width), clean in zip(geometry, cleaned, strict=True)]
+        layer = ["\n".join(line.text for line in lines) if lines or tables else ""
+                 for lines, tables, _ in geometry]
+        read_by_ocr = _ocr_missing(data, layer)
+        cleaned = strip_running_lines([read_by_ocr.get(i, text) for i, text in enumerate(layer)])
+        read = [_ocr_text(read_by_ocr[i], clean.dropped) if i in read_by_ocr else
+                page_text([line for j, line in enumerate(lines) if j not in set(clean.dropped)], tables, width)
+                for i, ((lines, tables, width), clean) in enumerate(zip(geometry, cleaned, strict=True))]
         joined = join_across_pages(join_hyphenated([normalise(t) for t in read], _known), _known)
         cleaned = [replace(clean, text=text) for clean, text in zip(cleaned, joined, strict=True)]
     pages = [
-        Page(number=i + 1, text=page.text, label=labels[i] or _printed(page.label, i + 1))
+        Page(number=i + 1, text=page.text, label=labels[i] or _printed(page.label, i + 1), ocr=i in read_by_ocr)
         for i, page in enumerate(cleaned)
         if page.text.strip()
     ]
     if not pages:
-        raise DocumentError(
-            name, "PDF-filen saknar textlager – troligen en skannad bild; kör OCR först"
-        )
+        raise DocumentError(name, _no_text_reason())
     return pages
+
+
+def _ocr_text(text: str, dropped: Sequence[int]) -> str:
+    """An OCR page's text without its running lines."""
+    return "\n".join(line for i, line in enumerate(text.splitlines()) if i not in set(dropped))
 
 
 PageGeometry = tuple[list[Line], list[Table], float]  # lines (tables' words out), tables, page width
@@ -182,6 +194,31 @@ def _tables(data: bytes, index: int) -> list[Table]:
                 x0, top, x1, bottom = (float(v) for v in found.bbox)
                 out.append(Table(x0, x1, top, bottom, tuple(lines)))
     return out
+
+
+def _ocr_missing(data: bytes, texts: Sequence[str | None]) -> dict[int, str]:
+    """OCR text of the pages without a text layer (ingest/ocr.py)."""
+    missing = [i for i, text in enumerate(texts) if not (text or "").strip()]
+    if not missing:
+        return {}
+    job = ocr.current_job()
+    try:
+        return ocr.ocr_pdf_pages(data, missing, job)
+    except Exception:  # noqa: BLE001 - pypdf read it; a file pdfium cannot open is read without OCR
+        job.unread += [i + 1 for i in missing]
+        job.notes.append(f"{ocr.pages_sv([i + 1 for i in missing])} saknar textlager och kunde inte läsas med OCR")
+        return {}
+
+
+def _no_text_reason() -> str:
+    """Why a PDF without any page of text is refused: no OCR here, or OCR read nothing."""
+    job = ocr.current_job()
+    if not ocr.available(job.command):
+        return f"PDF-filen saknar textlager – troligen en skannad bild; {ocr.NOT_AVAILABLE}"
+    if not job.unread:
+        return "PDF-filen saknar textlager och sidorna är tomma"
+    return (f"PDF-filen saknar textlager, och {ocr.pages_sv(job.unread)} kunde inte "
+            "läsas med OCR")
 
 
 def _known(word: str) -> bool:

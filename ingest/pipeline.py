@@ -44,6 +44,7 @@ from ingest.formats import check_size, check_type, is_markdown
 from ingest.kept_vectors import forget_vectors, keep_vectors, kept_vectors
 from ingest.lock import ingest_lock
 from ingest.manifest import load_manifest
+from ingest.ocr import OcrJob
 from ingest.plan import CorpusFile, Plan, Step, make_plan
 from ingest.readers import os_reason, read_document
 from ingest.report import DocOutcome, Report, append_history
@@ -96,7 +97,8 @@ def _run(
     index_text: IndexText, report: Report,
 ) -> None:
     manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
-    # v4: PDF running lines and hyphens, Word, HTML; v5: PDF reading order from word geometry, tables as rows
+    # v4: PDF running lines and hyphens, Word, HTML; v5: PDF reading order from word geometry,
+    # tables as rows, and OCR of PDF pages without a text layer
     chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v5"
     live = read_live(client)
     # Another model or chunking: every document is chunked and embedded again.
@@ -115,8 +117,9 @@ def _run(
     for e_hash, vec in kept_vectors(settings.data_dir, {s.doc_hash for s in plan.steps if s.action == "read"}
                                     ).items():
         vectors.setdefault(e_hash, vec)
-    build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder),
-                      embedder.model_id, progress, report, index_text)
+    tracked = _Tracked(progress)  # the OCR of a page tells of it at the document's point
+    build = carry_out(plan, old_records, lambda step: read_and_chunk(step, settings, embedder, tracked),
+                      embedder.model_id, tracked, report, index_text)
     grouped = with_groups(build.documents)  # the filters' document groups (ingest/classify.py)
     regrouped = any(grouped[name] is not info for name, info in build.documents.items())
     build.documents = grouped
@@ -211,8 +214,25 @@ class Build:
         return True
 
 
+class _Tracked:
+    """A progress callback that remembers where it is, so a reader can tell of its pages."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress, self.fraction = progress, 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        self.fraction = fraction
+        self.progress(fraction, message)
+
+    def say(self, message: str) -> None:
+        self.progress(self.fraction, message)
+
+
+Read = Callable[[Step], tuple[DocInfo, list[Chunk], list[str]]]  # the document, its chunks, notes
+
+
 def carry_out(
-    plan: Plan, old_records: dict[str, list[Record]], read: Callable[[Step], tuple[DocInfo, list[Chunk]]],
+    plan: Plan, old_records: dict[str, list[Record]], read: Read,
     model_id: str, progress: Progress, report: Report, index_text: IndexText = indexed_text,
 ) -> Build:
     """Keep, read or refuse each document of the plan; the outcomes go into the report."""
@@ -230,14 +250,14 @@ def carry_out(
             report.outcomes.append(DocOutcome(step.name, "unchanged", step.previous.chunks))
             continue
         try:
-            info, chunks = read(step)
+            info, chunks, notes = read(step)
         except DocumentError as err:
             _failed(step, err.reason, build, old_records, report)
             continue
         build.documents[step.name] = info
         build.records += [(c, embed_hash(model_id, index_text(c)), None) for c in chunks]
         build.read += 1
-        report.outcomes.append(DocOutcome(step.name, step.status, len(chunks)))
+        report.outcomes.append(DocOutcome(step.name, step.status, len(chunks), notes=notes))
     return build
 
 
@@ -250,17 +270,28 @@ def _failed(step: Step, reason: str, build: Build, old_records: dict[str, list[R
     report.outcomes.append(DocOutcome(step.name, "failed", reason=reason))
 
 
-def read_and_chunk(step: Step, settings: Settings, embedder: Embedder) -> tuple[DocInfo, list[Chunk]]:
-    """Read a document of the plan and cut it into chunks; DocumentError if it cannot be read."""
+def read_and_chunk(
+    step: Step, settings: Settings, embedder: Embedder, progress: _Tracked | None = None
+) -> tuple[DocInfo, list[Chunk], list[str]]:
+    """Read a document of the plan and cut it into chunks; DocumentError if it cannot be
+    read. The notes name pages left out (a scanned page OCR could not read)."""
     assert step.path is not None
-    pages = read_document(step.path, step.name, settings.max_file_bytes)
+
+    def on_page(number: int, of: int) -> None:
+        if progress is not None:
+            progress.say(f"Läser {step.name} med OCR: sida {number} av {of} …")
+
+    job = OcrJob(command=settings.ocr_command, page_seconds=settings.ocr_page_seconds,
+                 max_pages=settings.ocr_max_pages, on_page=on_page)
+    pages = read_document(step.path, step.name, settings.max_file_bytes, ocr=job)
     title = document_title(step.meta, pages, step.name)
     chunks = chunk_pages(
         pages, doc=step.name, title=title, doc_hash=step.doc_hash, markdown=is_markdown(step.name),
         chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap,
         count_tokens=token_counter(embedder),
     )
-    return describe_document(step.name, step.doc_hash, step.meta_hash, step.meta, title, pages, chunks), chunks
+    info = describe_document(step.name, step.doc_hash, step.meta_hash, step.meta, title, pages, chunks)
+    return info, chunks, job.notes
 
 
 def embed_hash(model_id: str, text: str) -> str:

@@ -14,12 +14,15 @@ from pathlib import Path
 from core.errors import DocumentError
 from core.records import Page
 from ingest.formats import check_file, check_size, check_type
+from ingest.ocr import OcrJob, ocr_job
 
 _MAX_FILENAME = 120
 
 
-def read_document(path: Path, name: str, max_bytes: int) -> list[Page]:
-    """Read `path` into pages; `name` is the corpus-relative name used in errors."""
+def read_document(path: Path, name: str, max_bytes: int, ocr: OcrJob | None = None) -> list[Page]:
+    """Read `path` into pages; `name` is the corpus-relative name used in errors. PDF
+    pages without a text layer are read by OCR as `ocr` says (defaults without it), and
+    what it could not read is in `ocr.notes`."""
     suffix = path.suffix.lower()
     check_type(name, suffix)
     try:
@@ -28,7 +31,8 @@ def read_document(path: Path, name: str, max_bytes: int) -> list[Page]:
     except OSError as exc:
         raise DocumentError(name, os_reason(exc)) from exc
     fmt = check_file(name, suffix, data, max_bytes)  # again: the file may have grown since stat
-    return fmt.reader(data, name)
+    with ocr_job(ocr):
+        return fmt.reader(data, name)
 
 
 def os_reason(exc: OSError) -> str:

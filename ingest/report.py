@@ -21,6 +21,7 @@ class DocOutcome:
     status: str  # added, changed, unchanged, metadata, removed, failed
     chunks: int = 0
     reason: str | None = None  # plain Swedish, for failed documents
+    notes: list[str] = field(default_factory=list)  # plain Swedish: pages of a read document left out
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Report:
             lines.append("Indexet var redan aktuellt; inget byttes ut." if not self.error else self.error)
         for o in self.outcomes:
             if o.status in ("added", "changed", "removed", "metadata"):
-                lines.append(f"  {STATUS_SV[o.status]}: {o.doc}")
+                lines.append(f"  {STATUS_SV[o.status]}: {o.doc}" + "".join(f"; {n}" for n in o.notes))
         for o in self.failed:
             lines.append(f"  FEL {o.doc}: {o.reason}")
         return "\n".join(lines)
@@ -127,5 +128,7 @@ def history_sv(rows: list[dict[str, Any]]) -> str:
         for o in row.get("outcomes") or []:
             if o.get("status") == "failed":
                 lines.append(f"  FEL {o.get('doc')}: {o.get('reason')}")
+            for note in o.get("notes") or []:
+                lines.append(f"  OBS {o.get('doc')}: {note}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -31,5 +31,5 @@ def passage_json(n: int, p: Passage) -> dict[str, object]:
         "n": n, "doc": c.doc, "title": c.title, "page": c.page, "section": c.section,
         "text": c.text, "score": round(p.score, 6),
         "valid_from": validity.valid_from, "valid_to": validity.valid_to,
-        "expired": validity.is_expired(dt.date.today()),
+        "expired": validity.is_expired(dt.date.today()), "ocr": c.ocr,
     }

@@ -141,7 +141,7 @@ def test_tables_failures_and_report() -> None:
     assert both["questions"] == [{
         "id": "q1", "question": "Vem?", "type": "ansvar",
         "passages": [{"n": 1, "doc": DOC, "title": "Utlåtandet", "page": None, "section": "Ansvar", "text": "ord " * 100,
-                      "score": 0.1, "valid_from": None, "valid_to": None, "expired": False}],
+                      "score": 0.1, "valid_from": None, "valid_to": None, "expired": False, "ocr": False}],
         "relevant_ranks": [], "relevant": [{"doc": DOC, "contains": PHRASE}], "answer": "Jag hittar inget",
         "refused": True}]
     json.dumps(both)  # plain JSON all through

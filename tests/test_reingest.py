@@ -281,7 +281,7 @@ def test_report_and_readable_history(env: Env, monkeypatch: pytest.MonkeyPatch,
     assert last_ok["counts"] == {"added": 1, "changed": 1, "unchanged": 1, "removed": 1, "failed": 1,
                                  "metadata": 0}
     assert last_ok["chunks_total"] == state.chunk_count and last_ok["seconds"] >= 0
-    failed = {"doc": "tom.txt", "status": "failed", "chunks": 0, "reason": "filen är tom"}
+    failed = {"doc": "tom.txt", "status": "failed", "chunks": 0, "reason": "filen är tom", "notes": []}
     assert failed in last_ok["outcomes"]
     assert rows[2]["error"] and "rad 1" in rows[2]["error"] and not rows[2]["switched"]
     json.loads((env.settings.data_dir / HISTORY).read_text().splitlines()[-1])

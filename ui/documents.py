@@ -107,7 +107,7 @@ def outcome_rows(report: Report, titles: Mapping[str, str]) -> list[dict[str, An
     return [
         {
             "Fil": o.doc, "Titel": titles.get(o.doc, ""), "Resultat": STATUS_SV.get(o.status, o.status),
-            "Avsnitt": o.chunks, "Orsak": o.reason or "",
+            "Avsnitt": o.chunks, "Orsak": o.reason or "; ".join(o.notes),
         }
         for o in sorted(report.outcomes, key=lambda o: (order.get(o.status, 9), o.doc))
     ]

@@ -83,10 +83,11 @@ class ShownSource:
     chunk_id: str = ""  # the chunk that matched (the passage around it keeps its id)
     start: int = 0  # where the passage starts in its page's text
     spans: tuple[tuple[int, int], ...] = ()  # the quoted sentences: offsets into `text`
+    ocr: bool = False  # the page was read by OCR
 
     @property
     def where(self) -> str:
-        return citation(self.page, self.page_label, self.section)
+        return citation(self.page, self.page_label, self.section, self.ocr)
 
     @property
     def excerpt(self) -> str:
@@ -124,6 +125,7 @@ def answer_record(answer: Answer, today: dt.date | None = None, understood: Unde
             n=n, doc=c.doc, title=c.title, page=c.page, page_label=c.page_label, section=c.section,
             text=c.text, html=highlight_html(c.text, spans), quoted=bool(spans),
             validity=validity_label(p.doc.validity, today), chunk_id=c.id, start=c.start, spans=tuple(spans),
+            ocr=c.ocr,
         ))
     asked = understood.asked if understood else answer.question
     return ShownAnswer(asked, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
