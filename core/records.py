@@ -19,6 +19,7 @@ class Page:
     text: str
     label: str | None = None
     ocr: bool = False
+    title: str | None = None  # the document's title as printed on this page, where the reader can tell
 
 
 @dataclass(frozen=True)

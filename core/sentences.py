@@ -67,7 +67,7 @@ def units(text: str) -> list[Unit]:
             and (content[0].isupper() or content[0].isdigit())
             and not content.endswith((",",) + _TERMINAL)
             and words[-1].lower() not in _FUNCTION_WORDS
-            and prev_closed
+            and (prev_closed or (cur is not None and cur.kind == "item"))  # a heading after a list's last item
             and (not nxt or nxt[0].isupper() or nxt[0].isdigit() or nxt[0] == "#")
         )
         if md or _BOLD_LINE.match(content) or standalone:

@@ -62,7 +62,10 @@ def _is_plain_heading(lines: list[str], i: int) -> bool:
     nxt = next((lines[j].strip() for j in range(i + 1, len(lines)) if lines[j].strip()), "")
     if not nxt or _title_like(nxt) or not (nxt[0].isupper() or nxt[0].isdigit()):
         return False
-    return not prev or bool(_END_PUNCT.search(prev)) or _title_like(prev) or prev.endswith(("»", '"'))
+    # A list ends where a heading follows its last item, with or without final punctuation
+    # ("• Rätten till social omsorg och trygghet" / "Ansvarsfördelning" / "Kommunstyrelsen …").
+    return (not prev or bool(_END_PUNCT.search(prev)) or _title_like(prev) or prev.endswith(("»", '"'))
+            or bool(_BULLET.match(prev)))
 
 
 def _label(stack: list[tuple[int, str]]) -> str | None:

@@ -15,10 +15,14 @@ from ingest.validity import validity_for
 
 
 def document_title(meta: DocMeta | None, pages: list[Page], name: str) -> str:
-    """The manifest's title, else the first heading (a Markdown `#` line, or the first
-    line of a PDF or text file when it reads as a title), else the file name."""
+    """The manifest's title, else the title the reader found (a PDF's document
+    information, or its largest type), else the first heading (a Markdown `#` line, or the
+    first line of a PDF or text file when it reads as a title), else the file name."""
     if meta and meta.title:
         return meta.title
+    printed = next((page.title for page in pages if page.title), None)
+    if printed:
+        return printed
     markdown = is_markdown(name)
     for page in pages[:1]:
         lines = [line.strip() for line in page.text.splitlines() if line.strip()]

@@ -164,3 +164,28 @@ def page_text(lines: Sequence[Line], tables: Sequence[Table], width: float) -> s
             para.append(line.text)
         parts.append("\n".join(para))
     return "\n\n".join(p for p in parts if p.strip()) + "\n"
+
+
+def printed_title(pages: Sequence[Sequence[Line]]) -> str | None:
+    """The title as printed: the largest type on the first page with body text (a cover
+    page of a few words is passed over), when it stands clearly above the body text; the
+    lines of that size that follow it belong to it ("Strategi för romsk inkludering
+    2018-2022 – svar på" / "remiss")."""
+    for lines in pages[:3]:
+        if sum(len(line.words) for line in lines) < 40:
+            continue  # a cover page (or an empty one): its big words are the city's name
+        size = [line.bottom - line.top for line in lines]
+        body = sorted(h for line, h in zip(lines, size, strict=True) for _ in line.words)[
+            sum(len(line.words) for line in lines) // 2]
+        top = max(size)
+        if top < 1.3 * body:
+            return None
+        first = size.index(top)
+        taken = [lines[first]]
+        for line, h in zip(lines[first + 1 :], size[first + 1 :], strict=False):
+            if abs(h - top) > 0.1 * top or line.top - taken[-1].bottom > 0.8 * top:
+                break
+            taken.append(line)
+        title = " ".join(line.text for line in taken).strip()
+        return title if 3 <= len(title) <= 200 else None
+    return None

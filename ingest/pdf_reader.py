@@ -11,6 +11,7 @@ after the other, a table's rows as lines of their own ("Nämnd: Kommunstyrelsen 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,7 +23,7 @@ from core.dictionary import is_swedish_word
 from core.errors import DocumentError
 from core.records import Page
 from ingest import ocr
-from ingest.geometry import Line, Table, Word, lines_of, page_text
+from ingest.geometry import Line, Table, Word, lines_of, page_text, printed_title
 from ingest.layout import join_across_pages, join_hyphenated, strip_running_lines
 from ingest.tables import table_lines
 from ingest.text_reader import normalise
@@ -83,7 +84,22 @@ def read_pdf(data: bytes, name: str) -> list[Page]:
     ]
     if not pages:
         raise DocumentError(name, _no_text_reason())
-    return pages
+    title = _metadata_title(reader) or (printed_title([lines for lines, _, _ in geometry]) if geometry else None)
+    return [replace(pages[0], title=title), *pages[1:]] if title else pages
+
+
+def _metadata_title(reader: PdfReader) -> str | None:
+    """The title in the PDF's document information, when it is one ("Microsoft Word -
+    dokument1.docx" and file names such as "beslut-2017" are not)."""
+    try:
+        value = (reader.metadata.title if reader.metadata else None) or ""
+    except Exception:  # noqa: BLE001 - a broken info dictionary must not lose the document
+        return None
+    value = re.sub(r"^Microsoft Word\s*-\s*", "", " ".join(str(value).split()))
+    file_name = re.search(r"\.(docx?|pdf|odt|rtf)$", value, re.IGNORECASE) or re.fullmatch(r"\S*[-_]\S*", value)
+    if len(value) < 4 or file_name or not re.search(r"[a-zåäö]{3}", value):
+        return None
+    return value
 
 
 def _ocr_text(text: str, dropped: Sequence[int]) -> str:

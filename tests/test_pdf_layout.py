@@ -148,3 +148,24 @@ def test_table_rows_are_found_and_quoted_whole(tmp_path: Path, real_embedder: An
 
     ans = answer_question("Hur ska staden säkerställa romers mänskliga rättigheter?", searcher, calibration)
     assert any("säkerställa romers mänskliga rättigheter" in _flat(p.chunk.text) for p in ans.passages[:3])
+
+
+def test_the_title_is_the_largest_type_after_a_cover_page() -> None:
+    """A cover page of a few big words ("Stockholms stad / Socialförvaltningen") is not the
+    title; the title printed largest on the first page of text is, wrapped over two lines."""
+    from ingest.describe import document_title
+
+    data, _ = pdfs.city_document_pdf(cover=True)
+    assert document_title(None, read_pdf(data, "x.pdf"), "x.pdf") == pdfs.TITLE
+
+
+def test_a_heading_after_a_lists_last_item_ends_the_list(pages: list[Page]) -> None:
+    """"• Rätten till social omsorg och trygghet" / "Ansvarsfördelning" / "Kommunstyrelsen
+    föreslås …": the heading is a section of its own, and neither it nor the paragraph
+    after it is glued to the list item in a quote."""
+    page = next(p for p in pages if "Ansvarsfördelning" in p.text)
+    sentences = [" ".join(page.text[s:e].split()) for s, e in split_sentences(page.text)]
+    assert "Rätten till social omsorg och trygghet" in sentences
+    assert "Ansvarsfördelning" in sentences
+    assert any(s.startswith("Kommunstyrelsen föreslås ansvara för kommunikation") for s in sentences)
+    assert "Ansvarsfördelning" in [s.heading for s in find_sections([page], markdown=False)]
