@@ -185,3 +185,16 @@ def test_a_pdf_page_is_rendered_with_the_quote_marked_in_yellow() -> None:
         pass
     else:
         raise AssertionError("page 3 of a two-page PDF")
+
+
+def test_passage_text_keeps_list_items_on_lines_of_their_own() -> None:
+    """PDF text runs wrapped lines on, but each list item starts a line, and a heading after
+    the last item stands apart from it (the source page and the chat's passages)."""
+    from ui.render import highlight_html
+
+    text = ("dessa är;\n\n• Rätten till kultur\n• Rätten till social omsorg och trygghet\n\nAnsvarsfördelning\n\n"
+            "Kommunstyrelsen föreslås ansvara för\nkommunikation.")
+    quote = text.index("Kommunstyrelsen")
+    assert highlight_html(text, [(quote, len(text))]) == (
+        "dessa är;<br>• Rätten till kultur<br>• Rätten till social omsorg och trygghet<br>Ansvarsfördelning<br>"
+        "<mark>Kommunstyrelsen föreslås ansvara för kommunikation.</mark>")

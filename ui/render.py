@@ -17,6 +17,7 @@ from retrieval.conversation import Understood
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|$~&])")
 _LINE_START = re.compile(r"^(\s*)(\d{1,9}(?=[.)])|)([-+=.)])", re.MULTILINE)
 EXCERPT_CHARS = 220
+_ITEM_START = re.compile(r"(?:<mark>)?[•\uf0b7](?:\s|$)|(?:<mark>)?[-*–] ")
 
 
 def literal(text: str) -> str:
@@ -56,13 +57,19 @@ def _flow(markup: str) -> str:
         before = m.string[: m.start()].rstrip()
         ended = before.endswith((".", ":", ";", "!", "?", "</mark>")) or not before
         blank = m.group(0).count("\n") > 1
-        return "<br>" if ended or (blank and _short_last_line(before)) else " "
+        item = _ITEM_START.match(m.string, m.end()) is not None  # a list item starts its own line
+        after_item = blank and _ITEM_START.match(_last_line(before)) is not None  # and ends at a blank line
+        return "<br>" if ended or item or after_item or (blank and _short_last_line(before)) else " "
 
     return re.sub(r"[ \t]*\n\s*", joint, markup)
 
 
+def _last_line(text: str) -> str:
+    return text.rsplit("<br>", 1)[-1].rsplit("\n", 1)[-1].strip()
+
+
 def _short_last_line(text: str) -> bool:
-    last = text.rsplit("<br>", 1)[-1].rsplit("\n", 1)[-1].strip()
+    last = _last_line(text)
     return len(last.split()) <= 6 and last[:1].isupper() and "," not in last
 
 
