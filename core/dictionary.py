@@ -56,3 +56,17 @@ def is_swedish_word(word: str) -> bool:
     return hit
 
 
+
+
+def is_common_word(word: str) -> bool:
+    """Whether Hunspell knows the word in lower case: a common word, not only a name
+    ("strategin", "kommunstyrelsen" are; "uppsala", "stockholms" are not)."""
+    key = "\0" + word.lower()
+    hit = _known.get(key)
+    if hit is None:
+        d = _dictionary()
+        with _lock:
+            hit = bool(d.spell(word.lower()))
+        if len(_known) < _MAX_KNOWN:
+            _known[key] = hit
+    return hit
