@@ -34,9 +34,19 @@ DOCS = {
     "SS": ("shared", "regeringen-uppdrag-till-socialstyrelsen-om-romsk-inkludering.md"),
     "SV": ("shared", "regeringen-uppdrag-till-statens-skolverk-om-insatser-for-att-oka-kunsk.md"),
     "UM": ("shared", "ovriga-kommuner-romsk-inkludering-06-umea-kommun-mal-och-riktlinjer-fo.md"),
+    # Written after the checker was done and measured once before they joined the set
+    # (the "blind" rows of bench/README.md, "Verifying generated sentences").
+    "AF": ("shared", "regeringen-uppdrag-till-arbetsformedlingen-om-romsk-inkludering.md"),
+    "KR": ("shared", "regeringen-uppdrag-till-statens-kulturrad-om-insatser-for-romsk-kultur.md"),
+    "MU": ("shared", "regeringen-uppdrag-till-myndigheten-for-ungdoms-och-civilsamhallesfrag.md"),
+    "HB": ("shared", "ovriga-kommuner-romsk-inkludering-04-helsingborg-romskinkludering-hels.md"),
+    "JM": ("shared", "regeringen-vald-i-nara-relationer-och-hedersrelaterat-vald-och-fortryc.md"),
+    "LR": ("shared", "lansstyrelsen-stockholm-romsk-inkluderin-09-lansstyrelsen-rapportering.md"),
 }
-# Held out: the law, the other municipalities and the city's own programme and guidelines.
-HOLDOUT = {"L", "U", "R", "S", "P2", "UM"}
+BLIND = {"AF", "KR", "MU", "HB", "JM", "LR"}
+# Held out: the law, the other municipalities, the city's own programme and guidelines, and
+# the blind rows.
+HOLDOUT = {"L", "U", "R", "S", "P2", "UM"} | BLIND
 
 # (document, the source sentence's opening words, the generated sentence)
 PAIRS: list[tuple[str, str, str]] = [
@@ -191,6 +201,33 @@ PAIRS: list[tuple[str, str, str]] = [
      "och riktlinjer för det minoritetspolitiska arbetet."),
     ("UM", "Kommunfullmäktige har fastställt",
      "Målen och riktlinjerna fastställdes av kommunfullmäktige i oktober 2020."),
+    ("AF", "Regeringen beslutar att ge Arbetsförmedlingen",
+     "Arbetsförmedlingen har fått i uppdrag att vidareutveckla sitt arbete med romsk inkludering under 2016–2019."),
+    ("AF", "Under 2012–2015 har Arbetsförmedlingen",
+     "Arbetsförmedlingen medverkade 2012–2015 i en pilotverksamhet för romsk inkludering."),
+    ("AF", "Arbetsförmedlingen ska 2017–2020 årligen",
+     "Varje år 2017–2020 ska Arbetsförmedlingen senast den 1 mars redovisa vidtagna åtgärder och resultat "
+     "till Länsstyrelsen i Stockholms län."),
+    ("KR", "Kulturrådet ska senast den 1 mars",
+     "Kulturrådet redovisar uppdraget till Länsstyrelsen i Stockholms län senast den 1 mars varje år 2017–2019."),
+    ("MU", "Myndigheten för ungdoms- och civilsamhällesfrågor ska senast den 15 mars",
+     "Myndigheten för ungdoms- och civilsamhällesfrågor ska redovisa uppdraget till Regeringskansliet "
+     "senast den 15 mars varje år 2017–2020."),
+    ("HB", "Socialstyrelsen har fått i Regeringsuppdrag",
+     "Socialstyrelsens regeringsuppdrag att ta fram ett utbildningsprogram för romsk inkludering ledde "
+     "till brobyggarutbildningen."),
+    ("HB", "Tillit kan inte krystas fram",
+     "Tillit går inte att krysta fram, utan det är en process som måste få ta tid."),
+    ("JM", "Jämställdhetsmyndigheten ska också ha en dialog",
+     "Under uppdraget ska Jämställdhetsmyndigheten föra en dialog med Länsstyrelsen i Stockholms län och Sametinget."),
+    ("JM", "För uppdraget får Jämställdhetsmyndigheten",
+     "Jämställdhetsmyndigheten får använda högst två miljoner kronor för uppdraget under 2024."),
+    ("JM", "Jämställdhetsmyndigheten ska lämna in en slutredovisning",
+     "Slutredovisningen av uppdraget ska lämnas till regeringen senast den 31 mars 2027."),
+    ("LR", "Länsstyrelsen i Stockholms län ansvarar för samordningen",
+     "Länsstyrelsen i Stockholms län samordnar den nationella uppföljningen av strategin för romsk inkludering."),
+    ("LR", "Genom att aktiviteterna varit av uppstartande",
+     "Eftersom aktiviteterna varit i ett uppstartsskede går det inte att redovisa några resultat eller effekter."),
 ]
 
 # Actor swaps, every inflection written out (the first match in the sentence is swapped).
