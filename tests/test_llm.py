@@ -347,3 +347,18 @@ def test_the_local_server_killed_mid_answer_is_unavailable_after_some_pieces(
     finally:
         server.stop()
     assert len(pieces) >= 5
+
+
+def test_the_ui_passes_the_key_from_secrets_or_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    from ui.llm import configured_language_model
+
+    monkeypatch.chdir(tmp_path)  # no .streamlit/secrets.toml here
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_LLM"):
+            monkeypatch.delenv(name)
+    assert configured_language_model(load_settings()) is None
+    monkeypatch.setenv("ASSISTANT_LLM_URL", "http://127.0.0.1:8080/v1")
+    monkeypatch.setenv("ASSISTANT_LLM_KEY", "från-miljön")
+    model = configured_language_model(load_settings())
+    assert isinstance(model, OpenAIChatModel) and model._key == "från-miljön"
