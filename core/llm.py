@@ -152,7 +152,7 @@ class OpenAIChatModel:
             events.put(ModelTimeoutError(f"{self.url} went silent"))
         except (httpx.ConnectError, httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
             events.put(ModelUnavailableError(f"{self.url}: {type(exc).__name__}"))
-        except (httpx.HTTPError, UnicodeDecodeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever else: the consumer must not wait for nothing
             events.put(ModelOutputError(f"{self.url}: {type(exc).__name__}"))
 
     def _request(self, body: dict[str, Any], events: queue.SimpleQueue[str | ModelError | None],
