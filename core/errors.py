@@ -70,3 +70,36 @@ class IngestBusyError(AssistantError):
 
 class StoreUnavailableError(AssistantError):
     swedish = "Dokumentlagret (Chroma) svarar inte. Försök igen om en stund."
+
+
+class ModelError(AssistantError):
+    """The language model gave no usable answer. The chat then shows the extractive
+    answer (quotes from the documents) with `swedish_message` as a note."""
+
+    swedish = "Språkmodellen gav inget svar; svaret nedan är citat ur dokumenten."
+
+
+class ModelUnavailableError(ModelError):
+    """Not reachable (refused, DNS, no route), a server error (5xx, overloaded), or the
+    connection broke off in the middle of an answer."""
+
+    swedish = "Språkmodellen svarar inte just nu; svaret nedan är citat ur dokumenten."
+
+
+class ModelTimeoutError(ModelError):
+    """No first piece, no next piece, or no end of the answer within its time limit."""
+
+    swedish = "Språkmodellen svarade inte i tid; svaret nedan är citat ur dokumenten."
+
+
+class ModelRequestError(ModelError):
+    """The endpoint refused the request (4xx: a wrong key, an unknown model, too long)."""
+
+    swedish = "Språkmodellen tog inte emot frågan; svaret nedan är citat ur dokumenten."
+
+
+class ModelOutputError(ModelError):
+    """The answer could not be read: not JSON, not server-sent events, no choices, an
+    error object in the stream, or no text at all."""
+
+    swedish = "Språkmodellens svar gick inte att läsa; svaret nedan är citat ur dokumenten."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -22,6 +22,28 @@ def _int(name: str, default: int, low: int = 1) -> int:
     if value < low:
         raise ConfigError(f"{name} måste vara minst {low}, inte {value}")
     return value
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} måste vara ett tal (sekunder), inte {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} måste vara större än 0, inte {raw!r}")
+    return value
+
+
+def _llm_url(raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"ASSISTANT_LLM_URL måste börja med http:// eller https://, inte {raw!r}")
+    if url.endswith("/chat/completions"):  # the whole endpoint given: keep its base
+        url = url[: -len("/chat/completions")]
+    return url
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -58,6 +80,12 @@ class Settings:
     ocr_command: str = "tesseract"  # ASSISTANT_OCR_COMMAND: Tesseract, for PDF pages without a text layer
     ocr_max_pages: int = 100  # ASSISTANT_OCR_MAX_PAGES: pages read by OCR per document
     ocr_page_seconds: int = 120  # ASSISTANT_OCR_PAGE_SECONDS: the time limit for one page
+    llm_url: str = ""  # ASSISTANT_LLM_URL: an OpenAI-compatible API base, http://host:port/v1; empty = no model
+    llm_model: str = ""  # ASSISTANT_LLM_MODEL: the model (deployment) name sent; empty = the server's only model
+    llm_key: str = field(default="", repr=False)  # ASSISTANT_LLM_KEY (Streamlit secrets win: the UI passes it)
+    llm_connect_timeout: float = 5.0  # ASSISTANT_LLM_CONNECT_TIMEOUT: seconds to connect
+    llm_token_timeout: float = 30.0  # ASSISTANT_LLM_TOKEN_TIMEOUT: seconds to the first piece and between pieces
+    llm_timeout: float = 90.0  # ASSISTANT_LLM_TIMEOUT: seconds for the whole answer
 
     @property
     def max_file_bytes(self) -> int:
@@ -108,4 +136,10 @@ def load_settings() -> Settings:
         ocr_command=env("ASSISTANT_OCR_COMMAND", "tesseract") or "tesseract",
         ocr_max_pages=_int("ASSISTANT_OCR_MAX_PAGES", 100),
         ocr_page_seconds=_int("ASSISTANT_OCR_PAGE_SECONDS", 120),
+        llm_url=_llm_url(env("ASSISTANT_LLM_URL") or ""),
+        llm_model=(env("ASSISTANT_LLM_MODEL") or "").strip(),
+        llm_key=(env("ASSISTANT_LLM_KEY") or "").strip(),
+        llm_connect_timeout=_float("ASSISTANT_LLM_CONNECT_TIMEOUT", 5.0),
+        llm_token_timeout=_float("ASSISTANT_LLM_TOKEN_TIMEOUT", 30.0),
+        llm_timeout=_float("ASSISTANT_LLM_TIMEOUT", 90.0),
     )
