@@ -12,16 +12,14 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import textwrap
 import time
 from pathlib import Path
 
-from fpdf import FPDF
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 from ingest import ocr
+from tests.pdfs import cer, image_pdf, scanned_page
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CHARS = 1400  # about 20 lines: a page's worth
 
 
@@ -31,19 +29,6 @@ def page_text(path: Path) -> str:
     text = re.sub(r"\(https?://\S+\)", "", text)
     words = " ".join(text.split())[:CHARS]
     return words.rsplit(" ", 1)[0]
-
-
-def draw(text: str, dpi: int) -> Image.Image:
-    width, height = int(8.27 * dpi), int(11.69 * dpi)
-    image = Image.new("L", (width, height), 255)
-    pen = ImageDraw.Draw(image)
-    size = int(11 / 72 * dpi)
-    font = ImageFont.truetype(FONT, size)
-    y = dpi
-    for line in textwrap.wrap(text, 80):
-        pen.text((dpi, y), line, font=font, fill=0)
-        y += int(size * 1.5)
-    return image
 
 
 def office_scan(image: Image.Image, seed: int) -> Image.Image:
@@ -59,23 +44,6 @@ def office_scan(image: Image.Image, seed: int) -> Image.Image:
     return image
 
 
-def as_pdf(image: Image.Image) -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.image(image, x=0, y=0, w=210, h=297)
-    return bytes(pdf.output())
-
-
-def cer(truth: str, read: str) -> float:
-    a, b = " ".join(truth.split()), " ".join(read.split())
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, start=1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1] / max(1, len(a))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", default="../shared/corpus")
@@ -89,10 +57,11 @@ def main() -> None:
         rates, seconds = [], []
         for n, path in enumerate(picked):
             truth = page_text(path)
-            image = draw(truth, 200) if variant.startswith("clean") else office_scan(draw(truth, 150), n)
+            clean = variant.startswith("clean")
+            image = scanned_page(truth, 200) if clean else office_scan(scanned_page(truth, 150), n)
             job = ocr.OcrJob()
             started = time.monotonic()
-            text = ocr.ocr_pdf_pages(as_pdf(image), [0], job).get(0, "")
+            text = ocr.ocr_pdf_pages(image_pdf([image]), [0], job).get(0, "")
             seconds.append(time.monotonic() - started)
             rates.append(cer(truth, text))
             print(f"  {variant}: {path.name[:50]}: CER {rates[-1]:.4f}, {seconds[-1]:.1f} s, {len(truth)} chars")

@@ -26,14 +26,13 @@ from typing import Any
 
 from core.errors import DocumentError, ManifestError
 from ingest.manifest_write import entry_toml, remove_entry, restore_entry
-from ingest.uploads import FILE_MODE, document_path, fsync_dir, unlink_document
+from ingest.uploads import document_path, fsync_dir, unlink_document, write_temp
 
 TRASH_DIR = "trash"
 RECORD = "record.json"
 CONTENT = "file"
 _ID_RE = re.compile(r"^\d{10,}-[0-9a-f]{8}$")
 _PARTIAL = ".partial-"
-_TMP_PREFIX = ".upload-"  # as ingest/uploads.py: the ingest skips dot files
 DAY = 86400.0
 
 
@@ -219,21 +218,14 @@ def _taken(target: Path) -> bool:
 
 def _place(target: Path, data: bytes, mtime: float | None) -> None:
     """Write the file without ever replacing one that appeared meanwhile (os.link
-    refuses an existing name)."""
+    refuses an existing name); with its old mtime, so an unchanged file is not shown as changed."""
     name = target.name
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise DocumentError(name, "filen kunde inte sparas – behörighet eller utrymme saknas") from exc
+    tmp = write_temp(target.parent, name, data, mtime)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)
-        if mtime:  # as it was: an unchanged file is not shown as changed
-            os.utime(tmp, (mtime, mtime))
         os.link(tmp, target)
     except FileExistsError:
         raise DocumentError(name, "det finns redan en fil med det namnet i dokumentmappen") from None

@@ -20,6 +20,7 @@ from ingest.readers import safe_filename
 
 FILE_MODE = 0o644
 _TMP_PREFIX = ".upload-"  # a dot file: ingest skips it, so a half-written upload is never read
+_NOT_SAVED = "filen kunde inte sparas – behörighet eller utrymme saknas"
 
 
 def upload_name(name: str) -> str:
@@ -83,23 +84,38 @@ def save_upload(corpus_dir: Path, name: str, data: bytes, max_bytes: int) -> str
     # safe_filename already makes this impossible; belt and braces.
     if target.parent.resolve() != corpus_dir.resolve():
         raise DocumentError(safe, "filnamnet är ogiltigt")
+    tmp = write_temp(corpus_dir, safe, data)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tmp", dir=corpus_dir)
+        os.replace(tmp, target)
     except OSError as exc:
-        raise DocumentError(safe, "filen kunde inte sparas – behörighet eller utrymme saknas") from exc
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise DocumentError(safe, _NOT_SAVED) from exc
+    fsync_dir(corpus_dir)
+    return target.name
+
+
+def write_temp(directory: Path, name: str, data: bytes, mtime: float | None = None) -> str:
+    """`data` in a new dot file in `directory` (the ingest skips it), written through to
+    the disk with FILE_MODE and, when given, `mtime`: its path, for the caller to move
+    into place. DocumentError(name) when it cannot be written (nothing is left behind)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise DocumentError(name, _NOT_SAVED) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, target)
+        if mtime:
+            os.utime(tmp, (mtime, mtime))
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise DocumentError(safe, "filen kunde inte sparas – behörighet eller utrymme saknas") from exc
-    fsync_dir(corpus_dir)
-    return target.name
+        raise DocumentError(name, _NOT_SAVED) from exc
+    return tmp
 
 
 def document_path(corpus_dir: Path, name: str) -> tuple[Path, str]:

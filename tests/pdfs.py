@@ -378,3 +378,15 @@ def image_pdf(pages: list[str | Image.Image]) -> bytes:
         else:
             pdf.image(page, x=0, y=0, w=210, h=297)
     return bytes(pdf.output())
+
+
+def cer(truth: str, read: str) -> float:
+    """How well a scan was read: the character error rate, edit distance over the length
+    of the truth, whitespace made single."""
+    a, b = " ".join(truth.split()), " ".join(read.split())
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1] / max(1, len(a))

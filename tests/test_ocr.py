@@ -59,17 +59,6 @@ def _settings(tmp_path: Path, **changes: object) -> Settings:
     return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
 
 
-def cer(truth: str, read: str) -> float:
-    """Character error rate: edit distance over the length of the truth, whitespace made single."""
-    a, b = " ".join(truth.split()), " ".join(read.split())
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, start=1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1] / max(1, len(a))
-
-
 def test_a_scanned_page_reads_with_swedish_letters(tesseract: str, tmp_path: Path) -> None:
     path = tmp_path / "skannad.pdf"
     path.write_bytes(pdfs.image_pdf([pdfs.scanned_page(SCAN_TEXT)]))
@@ -78,7 +67,7 @@ def test_a_scanned_page_reads_with_swedish_letters(tesseract: str, tmp_path: Pat
     pages = read_document(path, "skannad.pdf", 10**8, ocr=job)
     seconds = time.monotonic() - started
     assert [p.number for p in pages] == [1] and pages[0].ocr and not job.notes
-    rate = cer(SCAN_TEXT, pages[0].text)
+    rate = pdfs.cer(SCAN_TEXT, pages[0].text)
     print(f"OCR: character error rate {rate:.4f}, {job.seconds[1]:.1f} s for the page ({seconds:.1f} s in all)")
     assert rate < 0.02
     for word in ("Äldreförvaltningen", "Biståndshandläggaren", "överklagas", "högkostnadsskyddet", "dröjsmål"):

@@ -14,14 +14,6 @@ MARK = (255, 214, 0, 96)  # the highlight over the picture: yellow, translucent
 Box = tuple[float, float, float, float]  # left, top, right, bottom in pixels
 
 
-def page_count(data: bytes) -> int:
-    pdf = pdfium.PdfDocument(data)
-    try:
-        return len(pdf)
-    finally:
-        pdf.close()
-
-
 def render_page(data: bytes, number: int, quotes: Sequence[str] = (), scale: float = SCALE) -> bytes:
     """Page `number` (1-based) as PNG, the quotes marked. IndexError for a page the PDF
     does not have."""
