@@ -288,7 +288,8 @@ def _gemma_path() -> Path:
 
 def _start_llama(model: Path, log: Path) -> Server:
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "gemma-3-270m",
-            "--chat_format", "gemma", "--host", HOST, "--port", "{port}", "--n_ctx", "2048"]
+            "--chat_format", "gemma", "--host", HOST, "--port", "{port}", "--n_ctx", "2048",
+            "--interrupt_requests", "false"]  # as `./run llm`: a new request never cuts off the one before
     return start("llama_cpp.server", argv, log, "/v1/models", base_env(), timeout=120)
 
 
