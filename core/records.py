@@ -124,3 +124,18 @@ class Passage:
     chunk: Chunk
     score: float
     doc: DocInfo
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence a language model wrote that passed the check (retrieval/verify.py):
+    `text` as shown (its citation markers taken out), `n` the passage it cites (1-based),
+    `start`/`end` the supporting sentence's offsets into that passage's chunk text and
+    `quote` that sentence as the chat shows it."""
+
+    text: str
+    n: int
+    start: int
+    end: int
+    quote: str
+    score: float

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from core.records import Passage
+from core.records import Claim, Passage
 from retrieval.filters import NO_DOCUMENTS, NO_FILTER, DocFilter
 from retrieval.language import is_english
 from retrieval.privacy import mask_personal_data, warning_for
@@ -38,6 +38,11 @@ class Answer:
     responsible: tuple[str, ...] = ()  # actors named first, for "who is responsible" questions
     spelling: QueryCorrection | None = None  # the misspellings the lexical search corrected ("Menade du …?")
     docs: DocFilter = NO_FILTER  # the documents searched
+    # A language model's answer (retrieval/generate.py): the sentences shown, each backed by
+    # a quote (then `text` and `quotes` are theirs); notes on what the model did; its name.
+    generated: tuple[Claim, ...] = ()
+    model_notes: tuple[str, ...] = ()
+    model_id: str = ""
 
     @property
     def scope(self) -> str:

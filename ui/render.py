@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.records import Claim
 from core.wording import citation, validity_label
 from retrieval.answer import Answer
 from retrieval.conversation import Understood
@@ -116,6 +117,9 @@ class ShownAnswer:
     searched: str = ""  # the question searched for: what a later follow-up is understood against
     interpreted: str = ""  # shown as "Tolkat som: …" when a follow-up was rewritten
     part: str = ""  # shown as "Svarar på: …" for a long pasted text
+    generated: tuple[Claim, ...] = ()  # a language model's sentences, each with its quote (then `text` is theirs)
+    model_notes: tuple[str, ...] = ()  # what the model did: sentences dropped, the fallback and why
+    model_id: str = ""  # the model that was asked, if one was
 
     @property
     def history_question(self) -> str:
@@ -138,7 +142,8 @@ def answer_record(answer: Answer, today: dt.date | None = None, understood: Unde
     return ShownAnswer(asked, answer.text, answer.refused, tuple(sources), tuple(answer.warnings),
                        tuple(answer.responsible), answer.scope, searched=answer.question,
                        interpreted=answer.question if understood and understood.rewritten else "",
-                       part=(understood.part or "") if understood else "")
+                       part=(understood.part or "") if understood else "", generated=answer.generated,
+                       model_notes=answer.model_notes, model_id=answer.model_id)
 
 
 def when(ts: float) -> str:
