@@ -4,6 +4,9 @@
 --previous: the earlier questions of a conversation, oldest first; a follow-up ("Och
 vem ska göra det?") is searched as the complete question built from them.
 
+With a language model configured (ASSISTANT_LLM_URL), the answer is the model's, every
+sentence checked against its quote (retrieval/generate.py); --extractive asks no model.
+
 (An evaluation set runs with `python -m evaluation`.)"""
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sys
 
 from core.embedders import make_embedder
 from core.errors import AssistantError
+from core.llm import make_language_model
 from core.settings import Settings, load_settings
 from core.store import open_client
 from core.wording import chunk_citation
@@ -21,6 +25,7 @@ from retrieval.answer import Answer
 from retrieval.answer_json import answer_json
 from retrieval.conversation import Understood, understand_history, understood_lines
 from retrieval.filters import add_filter_arguments, read_filter
+from retrieval.generate import GENERATED_LABEL, run_generation, with_generation
 from retrieval.querylog import log_question
 from retrieval.refusal import Calibration
 from retrieval.search import Searcher
@@ -32,7 +37,15 @@ def print_answer(answer: Answer, understood: Understood | None = None) -> None:
         print(f"OBS: {w}")
     for line in understood_lines(understood):
         print(line)
-    print(answer.text)
+    for note in answer.model_notes:
+        print(f"OBS: {note}")
+    if answer.generated:
+        print(f"{GENERATED_LABEL}:")
+        for claim in answer.generated:
+            print(f"{claim.text} [{claim.n}]")
+            print(f"    ”{claim.quote}” [{claim.n}]")
+    else:
+        print(answer.text)
     if answer.scope:
         print(answer.scope)
     print()
@@ -53,7 +66,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     turn = ask_turn(args.question, understand_history(args.previous or []), searcher, Calibration.load(), k=args.k,
                     docs=args.docs)
     understood, answer = turn.understood, turn.answer
-    log_question(settings.data_dir, understood.asked, answer.refused, settings.log_questions)
+    model = None if args.extractive else make_language_model(settings)
+    if model is not None:
+        answer = with_generation(answer, run_generation(answer, model, passages=settings.llm_passages))
+    log_question(settings.data_dir, understood.asked, answer.refused, settings.log_questions,
+                 [c.text for c in answer.generated])
     if args.json:
         print(json.dumps(answer_json(answer, understood), ensure_ascii=False))
     else:
@@ -71,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--data")
     ask.add_argument("--k", type=int, default=5)
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--extractive", action="store_true", help="svara med citat, utan språkmodell")
     add_filter_arguments(ask)
     ask.set_defaults(func=cmd_ask)
     args = parser.parse_args(argv)

@@ -11,7 +11,10 @@ from retrieval.conversation import Understood
 
 def answer_json(answer: Answer, understood: Understood | None = None) -> dict[str, object]:
     """`question`: the words asked (masked); `interpreted`: the question searched for (a
-    follow-up built from the earlier turns, or the question part of a pasted text)."""
+    follow-up built from the earlier turns, or the question part of a pasted text). When a
+    language model was asked: `model`, `generated` (the sentences shown, each with the
+    passage number and the quote that backs it; empty when it fell back to the quotes, then
+    `answer` is the extractive one) and `model_notes`."""
     data: dict[str, object] = {
         "question": understood.asked if understood else answer.question,
         "interpreted": answer.question,
@@ -22,6 +25,10 @@ def answer_json(answer: Answer, understood: Understood | None = None) -> dict[st
     }
     if answer.docs.active:
         data["filter"] = answer.docs.to_json()
+    if answer.model_id:  # a language model was asked (retrieval/generate.py)
+        data["model"] = answer.model_id
+        data["generated"] = [{"text": c.text, "n": c.n, "quote": c.quote} for c in answer.generated]
+        data["model_notes"] = list(answer.model_notes)
     return data
 
 

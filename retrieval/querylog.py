@@ -1,23 +1,31 @@
 """Question statistics, off by default. When a deployment turns them on
-(ASSISTANT_LOG_QUESTIONS=1) only the masked question is written, never the raw text."""
+(ASSISTANT_LOG_QUESTIONS=1) only the masked question is written, never the raw text, and
+with it the sentences a language model wrote that were shown (masked too). Off, nothing
+of the question or the model's answer is stored anywhere."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from retrieval.privacy import question_for_log
+from retrieval.privacy import mask_personal_data, question_for_log
 
 LOG_FILE = "questions.jsonl"
 
 
-def log_question(data_dir: Path, question: str, refused: bool, enabled: bool) -> bool:
-    """Append the masked question; returns whether anything was written."""
+def log_question(data_dir: Path, question: str, refused: bool, enabled: bool,
+                 generated: Sequence[str] = ()) -> bool:
+    """Append the masked question (and the generated sentences shown); returns whether
+    anything was written."""
     safe = question_for_log(question, enabled)
     if safe is None:
         return False
+    record: dict[str, object] = {"t": round(time.time()), "question": safe, "refused": refused}
+    if generated:
+        record["generated"] = [mask_personal_data(s).text for s in generated]
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / LOG_FILE).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"t": round(time.time()), "question": safe, "refused": refused}, ensure_ascii=False) + "\n")
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     return True

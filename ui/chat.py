@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
 
 from core.errors import AssistantError
+from core.llm import LanguageModel
+from core.records import Claim, Passage
 from core.store import LiveState
+from core.wording import chunk_citation
+from retrieval.answer import Answer
 from retrieval.filters import DocFilter
+from retrieval.generate import GENERATED_LABEL, run_generation, with_generation
 from retrieval.querylog import log_question
 from retrieval.turn import ask_turn
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
 from ui.filters import filter_controls
-from ui.render import ShownAnswer, answer_record, literal, when
+from ui.llm import configured_language_model
+from ui.render import ShownAnswer, ShownSource, answer_record, literal, when
 from ui.resources import ready
 from ui.sources import link_markdown
 from ui.take_away import COPY_LABEL, DOWNLOAD_LABEL, answer_text, conversation_text
@@ -25,6 +33,7 @@ ANSWERS_PART = "Svarar på"
 OWN_WORDS = "Sök på mina ord"
 _PENDING = "chat_own_words"
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
+WRITING = "Språkmodellen skriver ett svar; varje mening kontrolleras mot dokumenten innan den visas …"
 
 
 def sidebar(state: LiveState) -> DocFilter:
@@ -51,7 +60,12 @@ def show_answer(record: ShownAnswer) -> None:
         maybe_relevant(record)
         feedback_buttons(record)
         return
-    st.markdown(literal(record.text))
+    for note in record.model_notes:
+        st.info(literal(note), icon=":material/info:")
+    if record.generated:
+        generated_answer(record.generated, record.sources)
+    else:
+        st.markdown(literal(record.text))
     st.caption("Källor")
     for s in record.sources:
         label = f"[{s.n}] {s.title}" + (f" – {s.where}" if s.where else "")
@@ -63,6 +77,45 @@ def show_answer(record: ShownAnswer) -> None:
             st.markdown(link_markdown(s))
     take_away(record)
     feedback_buttons(record)
+
+
+def generated_answer(claims: Sequence[Claim], sources: Sequence[ShownSource | Passage]) -> None:
+    """A language model's sentences, marked as written by it, each with the quote of the
+    passage that backs it (title and place) under it."""
+    with st.container(border=True):
+        st.caption(f":material/auto_awesome: {GENERATED_LABEL}")
+        for claim in claims:
+            st.markdown(literal(claim.text) + f" \\[{claim.n}\\]")
+            source = sources[claim.n - 1] if 0 < claim.n <= len(sources) else None
+            where = _where(source)
+            st.markdown(f"<blockquote lang='sv' class='claim-quote'>”<mark>{html.escape(claim.quote)}</mark>”"
+                        f"<br><small>[{claim.n}] {html.escape(where)}</small></blockquote>", unsafe_allow_html=True)
+
+
+def _where(source: ShownSource | Passage | None) -> str:
+    if isinstance(source, ShownSource):
+        return source.title + (f" – {source.where}" if source.where else "")
+    if isinstance(source, Passage):
+        where = chunk_citation(source.chunk)
+        return source.chunk.title + (f" – {where}" if where else "")
+    return ""
+
+
+def stream_generated(answer: Answer, model: LanguageModel, passages: int) -> Answer:
+    """The model's answer, shown sentence by sentence as each passes the check; the answer
+    to keep: the verified sentences, or the extractive answer with a note."""
+    box = st.empty()
+    shown: list[Claim] = []
+
+    def show(claim: Claim) -> None:
+        shown.append(claim)
+        with box.container():
+            generated_answer(shown, answer.passages)
+
+    with st.spinner(WRITING):
+        generation = run_generation(answer, model, on_claim=show, passages=passages)
+    box.empty()  # drawn again with its sources (or taken back: the extractive answer)
+    return with_generation(answer, generation)
 
 
 def maybe_relevant(record: ShownAnswer) -> None:
@@ -121,6 +174,7 @@ def chat_page() -> None:
         return
     res, state = got
     docs = sidebar(state)
+    model = configured_language_model(res.settings)
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
     if not messages:
         st.info(f"Exempel: *{EXAMPLE}*")
@@ -147,14 +201,20 @@ def chat_page() -> None:
     except AssistantError as err:
         st.error(err.swedish_message())
         return
-    record = answer_record(answer, understood=heard)
-    log_question(res.settings.data_dir, heard.asked, answer.refused, res.settings.log_questions)
-    # The history keeps the masked question only.
+    alone = bool(own_words and not typed)  # drawn with the rest of the conversation, below its answer
+    if not alone:
+        with st.chat_message("user"):
+            st.markdown(literal(heard.asked))
+    with st.chat_message("assistant") if not alone else st.container():
+        if model is not None and not answer.refused:  # our refusal comes first: no model is asked
+            answer = stream_generated(answer, model, res.settings.llm_passages)
+        record = answer_record(answer, understood=heard)
+        if not alone:
+            show_answer(record)
+    log_question(res.settings.data_dir, heard.asked, answer.refused, res.settings.log_questions,
+                 [c.text for c in answer.generated])
+    # The history keeps the masked question only (and the model's answer only in the session).
     messages.append({"role": "user", "content": heard.asked})
     messages.append({"role": "assistant", "answer": record})
-    if own_words and not typed:
-        st.rerun()  # drawn with the rest of the conversation, below the answer it came from
-    with st.chat_message("user"):
-        st.markdown(literal(heard.asked))
-    with st.chat_message("assistant"):
-        show_answer(record)
+    if alone:
+        st.rerun()

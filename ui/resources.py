@@ -28,7 +28,7 @@ class Resources:
     ingest_lock: threading.Lock
 
 
-@st.cache_resource(show_spinner="Laddar språkmodellen …")
+@st.cache_resource(show_spinner="Laddar sökmotorn …")
 def resources() -> Resources:
     settings = load_settings()
     embedder = make_embedder(settings)

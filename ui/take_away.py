@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from retrieval.generate import GENERATED_LABEL
 from retrieval.privacy import mask_personal_data
 from ui.render import ShownAnswer, ShownSource
 
@@ -38,8 +39,13 @@ def answer_text(record: ShownAnswer, cited_only: bool = True) -> str:
         lines.append(f"Svarar på: {record.part}")
     if record.interpreted:
         lines.append(f"Tolkat som: {record.interpreted}")
-    lines += ["", f"Svar: {record.text}"]
-    lines += [f"OBS: {w}" for w in record.warnings]
+    if record.generated:
+        lines += ["", f"Svar ({GENERATED_LABEL.lower()}):"]
+        for claim in record.generated:
+            lines += [f"{claim.text} [{claim.n}]", f"    Citat [{claim.n}]: ”{claim.quote}”"]
+    else:
+        lines += ["", f"Svar: {record.text}"]
+    lines += [f"OBS: {w}" for w in [*record.model_notes, *record.warnings]]
     sources = [s for s in record.sources if s.quoted or not cited_only or record.refused]
     if sources:
         lines += ["", "Närmaste dokument:" if record.refused else "Källor:"]
@@ -53,5 +59,9 @@ def conversation_text(messages: Sequence[Mapping[str, Any]], when: dt.datetime |
     answers = [m["answer"] for m in messages if m.get("role") == "assistant" and "answer" in m]
     blocks = [f"Konversation med dokumentassistenten, {stamp}"]
     blocks += [f"{i}.\n{answer_text(a)}" for i, a in enumerate(answers, start=1)]
-    blocks.append("Svaren citerar dokumenten ordagrant; kontrollera alltid källan innan du använder dem.")
+    if any(a.generated for a in answers):
+        blocks.append("Svar skrivna av språkmodellen är kontrollerade mening för mening mot citaten under dem; "
+                      "övriga svar citerar dokumenten ordagrant. Kontrollera alltid källan innan du använder dem.")
+    else:
+        blocks.append("Svaren citerar dokumenten ordagrant; kontrollera alltid källan innan du använder dem.")
     return mask_personal_data("\n\n".join(blocks)).text + "\n"
