@@ -56,6 +56,7 @@ NOTE_NO_SUPPORT = ("Språkmodellens svar stöds inte av källorna och visas inte
                    "svaret nedan är citat ur dokumenten.")
 NOTE_MODEL_NO_ANSWER = ("Språkmodellen fann inget svar i avsnitten, men sökningen hittade avsnitt som "
                         "stämmer väl med frågan; svaret nedan är citat ur dokumenten.")
+WRITING_NOTE = "Språkmodellen skriver ett svar; varje mening kontrolleras mot dokumenten innan den visas …"
 GENERATED_LABEL = "Genererat av språkmodellen – varje mening är kontrollerad mot citatet under den"
 
 _CITATION_AFTER_STOP = re.compile(r"([.!?…])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")

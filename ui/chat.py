@@ -15,7 +15,7 @@ from core.store import LiveState
 from core.wording import chunk_citation
 from retrieval.answer import Answer
 from retrieval.filters import DocFilter
-from retrieval.generate import GENERATED_LABEL, run_generation, with_generation
+from retrieval.generate import GENERATED_LABEL, WRITING_NOTE, run_generation, with_generation
 from retrieval.querylog import log_question
 from retrieval.turn import ask_turn
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
@@ -33,7 +33,9 @@ ANSWERS_PART = "Svarar på"
 OWN_WORDS = "Sök på mina ord"
 _PENDING = "chat_own_words"
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
-WRITING = "Språkmodellen skriver ett svar; varje mening kontrolleras mot dokumenten innan den visas …"
+INTRO = "Svaren citerar dokumenten ordagrant, med källa. Skriv inga personuppgifter i frågan."
+INTRO_MODEL = ("En språkmodell skriver svaren, och varje mening visas bara om ett citat ur dokumenten styrker den. "
+               "Skriv inga personuppgifter i frågan.")
 
 
 def sidebar(state: LiveState) -> DocFilter:
@@ -112,7 +114,7 @@ def stream_generated(answer: Answer, model: LanguageModel, passages: int) -> Ans
         with box.container():
             generated_answer(shown, answer.passages)
 
-    with st.spinner(WRITING):
+    with st.spinner(WRITING_NOTE):
         generation = run_generation(answer, model, on_claim=show, passages=passages)
     box.empty()  # drawn again with its sources (or taken back: the extractive answer)
     return with_generation(answer, generation)
@@ -168,13 +170,13 @@ def conversation_tools(messages: list[dict[str, Any]]) -> None:
 
 def chat_page() -> None:
     st.title("Fråga dokumenten")
-    st.caption("Svaren citerar dokumenten ordagrant, med källa. Skriv inga personuppgifter i frågan.")
     got = ready()
     if got is None:
         return
     res, state = got
-    docs = sidebar(state)
     model = configured_language_model(res.settings)
+    st.caption(INTRO_MODEL if model is not None else INTRO)
+    docs = sidebar(state)
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
     if not messages:
         st.info(f"Exempel: *{EXAMPLE}*")
