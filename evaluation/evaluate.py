@@ -10,7 +10,7 @@ from core.records import Passage
 from evaluation.evalset import EvalQuestion, RelevantSpec, first_match_ranks
 from evaluation.metrics import RETRIEVAL_METRICS, QuestionScores, Summary, score_question, summarise
 from retrieval.answer_json import passage_json
-from retrieval.conversation import understand_history
+from retrieval.conversation import Rewriter, understand_history
 from retrieval.filters import NO_FILTER, DocFilter
 from retrieval.refusal import Calibration
 from retrieval.search import MODES, Method, Mode, Searcher
@@ -48,6 +48,7 @@ class QuestionResult:
     refused: bool
     previous: tuple[str, ...] = ()
     interpreted: str | None = None  # the question searched for, when it was not the question itself
+    rewritten_by: str | None = None  # a follow-up's rewrite: "regel" or "modell" (conversation.Understood.by)
 
     @property
     def answerable(self) -> bool:
@@ -120,19 +121,21 @@ def run_eval(
     questions: Sequence[EvalQuestion], searcher: Searcher, calibration: Calibration,
     config: str = "hybrid", k: int = 10, progress: Progress | None = None,
     method: Method | None = None, docs: DocFilter = NO_FILTER, rewrite: bool = True,
+    rewriter: Rewriter | None = None,
 ) -> EvalRun:
     """`method`: a retrieval method of its own (benchmarks), reported under `config`;
     `docs`: every question is asked of these documents only. A follow-up is understood
     against its earlier questions as the chat would (`rewrite` False: asked alone, to
-    measure what the rewriting adds)."""
+    measure what the rewriting adds; `rewriter`: a model's, the rule as fallback)."""
     mode: Mode | Method = method if method is not None else CONFIGS[config]
     scores: list[QuestionScores] = []
     rows: list[QuestionResult] = []
     for i, q in enumerate(questions):
         if progress:
             progress(i, len(questions), config)
-        turn = ask_turn(q.question, understand_history(q.previous) if rewrite else [], searcher, calibration,
-                        k=k, mode=mode, docs=docs)
+        earlier = understand_history(q.previous, rewriter) if rewrite else []
+        turn = ask_turn(q.question, earlier, searcher, calibration, k=k, mode=mode,
+                        rewriter=rewriter, docs=docs)
         understood, answer = turn.understood, turn.answer
         ranked = [(p.chunk.doc, p.chunk.text) for p in answer.passages]
         first = first_match_ranks(q, ranked)
@@ -143,6 +146,7 @@ def run_eval(
             relevant_ranks=tuple(sorted({r for r in first if r is not None})),
             relevant=q.relevant, answer=answer.text, refused=answer.refused, previous=q.previous,
             interpreted=understood.searched if understood.searched != understood.asked else None,
+            rewritten_by=understood.by if understood.rewritten else None,
         ))
     if progress:
         progress(len(questions), len(questions), config)
