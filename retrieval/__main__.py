@@ -26,6 +26,7 @@ from retrieval.answer_json import answer_json
 from retrieval.conversation import Understood, understand_history, understood_lines
 from retrieval.filters import add_filter_arguments, read_filter
 from retrieval.generate import GENERATED_LABEL, run_generation, with_generation
+from retrieval.model_rewrite import rewriter_for
 from retrieval.querylog import log_question
 from retrieval.refusal import Calibration
 from retrieval.search import Searcher
@@ -63,10 +64,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     searcher = Searcher(open_client(settings), make_embedder(settings))
-    turn = ask_turn(args.question, understand_history(args.previous or []), searcher, Calibration.load(), k=args.k,
-                    docs=args.docs)
-    understood, answer = turn.understood, turn.answer
     model = None if args.extractive else make_language_model(settings)
+    rewriter = rewriter_for(settings, model)
+    turn = ask_turn(args.question, understand_history(args.previous or [], rewriter), searcher, Calibration.load(),
+                    k=args.k, rewriter=rewriter, docs=args.docs)
+    understood, answer = turn.understood, turn.answer
     if model is not None:
         answer = with_generation(answer, run_generation(answer, model, passages=settings.llm_passages))
     log_question(settings.data_dir, understood.asked, answer.refused, settings.log_questions,

@@ -1,6 +1,6 @@
 """An OpenAI-compatible chat-completions endpoint (a process of its own, for the browser
 tests) that streams a fixed answer a word at a time: `python tests/scripted_llm.py PORT
-SECONDS_PER_WORD`. The answer has a sentence its passage backs, one with the wrong
+SECONDS_PER_WORD [ANSWER]`. The answer (unless given) has a sentence its passage backs, one with the wrong
 committee and year, and another backed one (passage [1] of the default document's
 answer to "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?")."""
 
@@ -26,6 +26,7 @@ def _chunk(text: str | None = None, finish: str | None = None) -> bytes:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     pause = 0.3
+    answer = ANSWER
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
         pass
@@ -43,7 +44,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for word in ANSWER.split(" "):
+        for word in self.answer.split(" "):
             self.wfile.write(_chunk(word + " "))
             self.wfile.flush()
             time.sleep(self.pause)
@@ -52,4 +53,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     Handler.pause = float(sys.argv[2]) if len(sys.argv) > 2 else 0.3
+    Handler.answer = sys.argv[3] if len(sys.argv) > 3 else ANSWER
     http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()

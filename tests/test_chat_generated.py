@@ -6,6 +6,7 @@ extractive answer and a plain Swedish note; a refusal asks no model."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from core.errors import ModelUnavailableError
 from retrieval.generate import GENERATED_LABEL
 from tests.conftest import REPO
-from tests.servers import Server, free_port
+from tests.servers import Server, base_env, free_port, start
 from ui.resources import resources
 
 pytestmark = pytest.mark.slow
@@ -23,7 +24,8 @@ WHO = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin
 UNANSWERABLE = "Hur många parkeringsplatser finns vid Globen?"
 
 
-def _app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, log: bool = False) -> AppTest:
+def _app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, log: bool = False,
+         rewrite: bool = False) -> AppTest:
     monkeypatch.setenv("ASSISTANT_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("ASSISTANT_CORPUS", str(REPO / "corpus"))
     monkeypatch.setenv("ASSISTANT_LLM_URL", url)
@@ -31,6 +33,7 @@ def _app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, log: bool = 
     monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "240")
     if log:
         monkeypatch.setenv("ASSISTANT_LOG_QUESTIONS", "1")
+    monkeypatch.setenv("ASSISTANT_LLM_REWRITE", "1" if rewrite else "0")
     resources.clear()  # process-wide: would otherwise keep another test's settings
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=400)
     app.run()
@@ -83,3 +86,22 @@ def test_a_refusal_asks_no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     answer = _last_answer(app)
     assert not answer.info
     assert "Jag hittar inget svar" in _plain(" ".join(md.value for md in answer.markdown))
+
+
+REWRITTEN = "Vem ska se över rutinerna för romska barn som omhändertas enligt LVU?"
+
+
+def test_with_rewriting_on_the_model_s_complete_question_is_searched(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = [sys.executable, str(REPO / "tests" / "scripted_llm.py"), "{port}", "0", REWRITTEN]
+    endpoint = start("scripted llm", argv, tmp_path / "llm.log", "/v1/models", base_env())
+    try:
+        app = _app(tmp_path, monkeypatch, endpoint.url + "/v1", rewrite=True)
+        app.chat_input[0].set_value("Vad gäller för romska barn som omhändertas enligt LVU?").run()
+        app.chat_input[0].set_value("Och vem ska göra det?").run()
+        assert not app.exception
+    finally:
+        endpoint.stop()
+    answer = _last_answer(app)
+    assert f"Tolkat som: {REWRITTEN}" in " ".join(_plain(c.value) for c in answer.caption)
+    assert "Socialnämnden ska i samarbete med stadsdelarna" in _plain(" ".join(md.value for md in answer.markdown))

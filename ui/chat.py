@@ -16,6 +16,7 @@ from core.wording import chunk_citation
 from retrieval.answer import Answer
 from retrieval.filters import DocFilter
 from retrieval.generate import GENERATED_LABEL, WRITING_NOTE, run_generation, with_generation
+from retrieval.model_rewrite import rewriter_for
 from retrieval.querylog import log_question
 from retrieval.turn import ask_turn
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
@@ -198,7 +199,7 @@ def chat_page() -> None:
     try:
         with st.spinner("Söker i dokumenten …"):
             turn = ask_turn(question, earlier, res.searcher, res.calibration, k=res.settings.top_k,  # masks first
-                            docs=docs)
+                            rewriter=rewriter_for(res.settings, model), docs=docs)
             heard, answer = turn.understood, turn.answer
     except AssistantError as err:
         st.error(err.swedish_message())
