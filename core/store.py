@@ -16,6 +16,7 @@ one machine's data folder.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -25,6 +26,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -143,7 +145,8 @@ def open_client(settings: Settings) -> ClientAPI:
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     for attempt in range(5):
         try:
-            return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+            with _opening(settings.chroma_path):
+                return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
         except chromadb.errors.InternalError as exc:
             # Two processes opening a new, empty data folder at once both run Chroma's
             # schema migration; the loser fails with "table ... already exists". The
@@ -154,6 +157,19 @@ def open_client(settings: Settings) -> ClientAPI:
             SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """One process at a time opens (and on a new folder creates) the embedded store: Chroma
+    runs its schema migration when it opens, and two at once race on it. An flock on a file
+    beside the store, held only while opening; the lock file stays (it is empty)."""
+    with open(path.parent / f".{path.name}-open.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextmanager
