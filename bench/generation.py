@@ -226,6 +226,18 @@ def served_model(url: str) -> str:
         return "?"
 
 
+def write_json(path: Path, by_set: dict[str, list[Record]], model: str, url: str, limit: int) -> None:
+    """The per-question records, the summary per set and the pooled line."""
+    records = [r for rs in by_set.values() for r in rs]
+    out: dict[str, Any] = {
+        "model": model, "url": url, "limit": limit, "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "records": [asdict(r) for r in records],
+        "sets": {name: asdict(summarise(rs)) for name, rs in by_set.items()},
+        "pooled": asdict(summarise(records)),
+    }
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     all_sets = sets()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -268,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         by_set[name] = run_set(name, chosen, searcher, calibration, model, k=settings.top_k,
                                progress=not args.quiet)
         print("\n".join(table({name: summarise(by_set[name])})), flush=True)
+        if args.json:  # after every set: a long run stopped midway keeps what finished
+            write_json(args.json, by_set, served, args.url, args.limit)
     records = [r for rs in by_set.values() for r in rs]
     pooled = summarise(records)
     columns = {name: summarise(rs) for name, rs in by_set.items()} | {"pooled": pooled}
@@ -280,14 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Total {time.perf_counter() - t_start:.0f} s; {embedder.embedded} texts embedded (the rest from the "
           f"cache); {load_note()}")
     if args.json:
-        out: dict[str, Any] = {
-            "model": served, "url": args.url, "limit": args.limit,
-            "date": dt.datetime.now().isoformat(timespec="seconds"),
-            "records": [asdict(r) for r in records],
-            "sets": {name: asdict(s) for name, s in columns.items() if name != "pooled"},
-            "pooled": asdict(pooled),
-        }
-        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_json(args.json, by_set, served, args.url, args.limit)
         print(f"Wrote {args.json}")
     if pooled.recheck_failed:
         print("ERROR: a shown sentence fails the re-check", file=sys.stderr)

@@ -4,6 +4,7 @@ set, with scripted language models instead of a llama.cpp server."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -58,7 +59,7 @@ class BrokenModel:
         raise ModelUnavailableError("connection lost")
 
 
-def test_counts_add_up_on_the_default_set(bench: ModuleType, default_searcher) -> None:  # type: ignore[no-untyped-def]
+def test_counts_add_up_on_the_default_set(bench: ModuleType, default_searcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     questions = bench.sample(load_eval_set(ROOT / "eval" / "default.jsonl"), 2)
     assert [q.answerable for q in questions].count(False) == 1  # both kinds represented
     records = bench.run_set("default", questions, default_searcher, Calibration.load(), EchoModel())
@@ -79,6 +80,11 @@ def test_counts_add_up_on_the_default_set(bench: ModuleType, default_searcher) -
     assert s.recheck_failed == 0
     lines = bench.table({"default": s, "pooled": bench.summarise(records)})
     assert any(line.startswith("sentences shown") for line in lines)
+    bench.write_json(tmp_path / "out.json", {"default": records}, "echo", "http://127.0.0.1:1/v1", 2)
+    out = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in out["records"]] == [q.id for q in questions]
+    assert "question" not in out["records"][0]  # ids only, no question text
+    assert out["pooled"]["shown"] == out["sets"]["default"]["shown"] == s.shown
 
 
 def test_a_model_that_fails_midway_falls_back(bench: ModuleType, default_searcher) -> None:  # type: ignore[no-untyped-def]
