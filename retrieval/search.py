@@ -45,6 +45,11 @@ class Candidate:
     lexical: float | None  # BM25 score, when the lexical retriever found it
 
 
+# Up to this many chunks (about 150 MB of vectors) the dense search is exact, in numpy over
+# every vector loaded with the generation; above it, Chroma's approximate HNSW search.
+EXACT_MAX = 100_000
+
+
 class LoadedGeneration:
     """Everything a query needs from one generation, loaded once."""
 
@@ -52,10 +57,19 @@ class LoadedGeneration:
                  index_text: Callable[[Chunk], str] = indexed_text) -> None:
         self.state = state
         self.collection = collection
-        self.chunks: list[Chunk] = [c for c, _, _ in iter_records(collection, with_vectors=False)]
-        self.chunks.sort(key=lambda c: (c.doc, c.ordinal))
+        exact = collection.count() <= EXACT_MAX
+        records = sorted(iter_records(collection, with_vectors=exact), key=lambda r: (r[0].doc, r[0].ordinal))
+        self.chunks: list[Chunk] = [c for c, _, _ in records]
         self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
         self.lexical = LexicalIndex([index_text(c) for c in self.chunks])
+        # Unit vectors of every chunk, row for row, for the exact dense search; None above
+        # EXACT_MAX (Chroma's approximate search then).
+        self.vectors: np.ndarray | None = None
+        if exact and records:
+            matrix = np.stack([v for _, _, v in records if v is not None]).astype(np.float32)
+            if len(matrix) == len(records):
+                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+                self.vectors = matrix / np.where(norms == 0, 1.0, norms)
 
 
 class Searcher:
@@ -190,7 +204,9 @@ def retrieve(gen: LoadedGeneration, question: str, vector: np.ndarray | None, po
     dense: dict[str, float] = {}
     rows = None if docs is None else np.isin([c.doc for c in gen.chunks], list(docs))
     size = len(gen.chunks) if rows is None else int(rows.sum())
-    if vector is not None and size:
+    if vector is not None and size and gen.vectors is not None:
+        dense = _exact(gen, vector, min(pool, size), rows)
+    elif vector is not None and size:
         # Chroma filters on the metadata first and searches the vectors of those ids only.
         where: Any = None if docs is None else {"doc": {"$in": list(docs)}}
         got = gen.collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, size),
@@ -198,6 +214,19 @@ def retrieve(gen: LoadedGeneration, question: str, vector: np.ndarray | None, po
         dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
     bm25 = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool, rows)} if lexical else {}
     return Scores(dense, bm25, pool)
+
+
+def _exact(gen: LoadedGeneration, vector: np.ndarray, n: int, rows: np.ndarray | None) -> dict[str, float]:
+    """The `n` chunks (of `rows` when given) most similar to `vector` by cosine, over every
+    vector: the same answer in every process (Chroma's HNSW is approximate, and a fresh
+    process's graph can miss the best passage). Ties go to the earlier chunk."""
+    assert gen.vectors is not None
+    norm = float(np.linalg.norm(vector))
+    sims = gen.vectors @ (np.asarray(vector, dtype=np.float32) / (norm or 1.0))
+    if rows is not None:
+        sims = np.where(rows, sims, -np.inf)
+    order = np.argsort(-sims, kind="stable")[:n]
+    return {gen.chunks[i].id: float(sims[i]) for i in order if np.isfinite(sims[i])}
 
 
 Fusion = Callable[[Scores, bool], list[tuple[str, float]]]  # (scores, English question) -> ranked ids

@@ -209,9 +209,12 @@ def test_generations_switch_and_old_ones_are_dropped(env: Env) -> None:
 
 def test_searcher_retries_when_its_generation_was_dropped(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader that read `live` just before two later ingests dropped that generation
-    re-reads `live` and answers from the current one instead of failing."""
+    re-reads `live` and answers from the current one instead of failing. (With Chroma's
+    approximate search, which asks the store at each query; the exact search of a loaded
+    generation answers from memory: see the next test.)"""
     import retrieval.search as search_mod
 
+    monkeypatch.setattr(search_mod, "EXACT_MAX", 0)
     searcher = Searcher(open_client(env.settings), env.embedder)
     assert searcher.search(QUESTION, k=3)
     stale = read_live(env.client)
@@ -234,6 +237,23 @@ def test_searcher_retries_when_its_generation_was_dropped(env: Env, monkeypatch:
         got = searcher.search(QUESTION, k=3)
         assert got and calls["n"] == 2
         assert searcher.current().state.generation == read_live(env.client).generation  # type: ignore[union-attr]
+
+
+def test_an_exactly_searched_generation_answers_the_same_from_memory_after_it_was_dropped(env: Env) -> None:
+    """The exact dense search keeps every vector of the loaded generation, so a reader in
+    the middle of a switch answers from one consistent generation without asking the store."""
+    searcher = Searcher(open_client(env.settings), env.embedder)
+    before = [c.chunk.id for c in searcher.search(QUESTION, k=3)]
+    gen = searcher.current()
+    assert gen.vectors is not None and len(gen.vectors) == len(gen.chunks)
+    for i in range(2):
+        (env.corpus / f"extra{i}.md").write_text(f"# Extra {i}\n\nTillägg {i}.\n", encoding="utf-8")
+        env.ingest()
+    assert gen.state.generation not in generations(env.client)
+    vector = searcher.embed_query(QUESTION)
+    from retrieval.search import retrieve
+    scores = retrieve(gen, QUESTION, vector, 30)
+    assert list(scores.dense)[:1] and set(before) & set(scores.dense)
 
 
 def test_second_ingest_stops_while_the_lock_is_held(env: Env, monkeypatch: pytest.MonkeyPatch,
