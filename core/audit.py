@@ -244,14 +244,15 @@ def prune(data_dir: Path, days: int, now: float | None = None) -> int:
         if not verify_lines(lines).ok:
             return 0
         records = [json.loads(line) for line in lines]
-        old = 0
-        for record in records:
+        anchored = 1 if records and records[0].get("what") == PRUNED else 0
+        old = anchored  # an earlier anchor goes with the lines it precedes
+        for record in records[anchored:]:
             stamp = record_time(record)
             if stamp is None or stamp >= cutoff:
                 break
             old += 1
-        removed = old - (1 if records and records[0].get("what") == PRUNED else 0)
-        if removed <= 0 or old == 0:
+        removed = old - anchored
+        if removed <= 0:
             return 0
         last = records[old - 1]
         anchor = {"t": _iso(now), "who": SYSTEM_WHO, "what": PRUNED,

@@ -38,7 +38,7 @@ def audit_panel(data_dir: Path) -> None:
         st.caption("Vem som har loggat in och ändrat dokumenten, de senaste först. Hela loggen och en kontroll "
                    "av den: python -m ingest --audit.")
         if verdict.ok:
-            st.success(verdict.swedish())
+            st.caption(verdict.swedish())
         else:
             st.error(verdict.swedish())
         records = audit.parse(lines[-SHOWN:])
