@@ -22,16 +22,17 @@ chain. Plain functions; no Streamlit.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from core import jsonl
 
 AUDIT_FILE = "audit.jsonl"
 LOCK_FILE = "audit.lock"
@@ -115,17 +116,6 @@ def record_time(record: Mapping[str, Any]) -> float | None:
         return None
 
 
-@contextlib.contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
 def _last_hash(path: Path) -> str:
     """The `hash` of the file's last line ("" for a missing or empty file)."""
     try:
@@ -166,16 +156,10 @@ def append(data_dir: Path, what: str, who: str | None, *, role: str | None = Non
     if detail:
         record["detail"] = dict(detail)
     path = audit_path(data_dir)
-    with _locked(data_dir):
+    with jsonl.locked(data_dir / LOCK_FILE):
         record["prev"] = _last_hash(path)
         record["hash"] = line_hash(record)
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, data)  # one write per line
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        jsonl.append_bytes(path, (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"), sync=True)
     return record
 
 
@@ -239,7 +223,7 @@ def prune(data_dir: Path, days: int, now: float | None = None) -> int:
         return 0
     now = time.time() if now is None else now
     cutoff = now - days * 86400.0
-    with _locked(data_dir):
+    with jsonl.locked(data_dir / LOCK_FILE):
         lines = read_lines(data_dir)
         if not verify_lines(lines).ok:
             return 0
@@ -258,15 +242,7 @@ def prune(data_dir: Path, days: int, now: float | None = None) -> int:
         anchor = {"t": _iso(now), "who": SYSTEM_WHO, "what": PRUNED,
                   "detail": {"removed": removed, "before": _iso(cutoff), "through": last.get("t")},
                   "prev": "", "hash": last["hash"]}
-        kept = [json.dumps(anchor, ensure_ascii=False), *lines[old:]]
-        tmp = path.with_name(f".{AUDIT_FILE}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, ("\n".join(kept) + "\n").encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        jsonl.replace_lines(path, [json.dumps(anchor, ensure_ascii=False), *lines[old:]])
     return removed
 
 

@@ -10,16 +10,12 @@ pruning that sees it, so it goes `days` days later.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import audit
+from core import audit, jsonl
 
 QUESTIONS_FILE = "questions.jsonl"
 FEEDBACK_FILE = "feedback.jsonl"
@@ -37,26 +33,14 @@ class Pruned:
         return self.questions + self.feedback + self.audit
 
 
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """An exclusive lock for one log file (on `.<name>.lock` beside it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def _lock(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
 
 
 def append_jsonl(path: Path, data: bytes) -> None:
     """Append whole lines with one write, under the file's lock."""
-    with locked(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+    with jsonl.locked(_lock(path)):
+        jsonl.append_bytes(path, data)
 
 
 def prune_jsonl(path: Path, days: int, now: float | None = None) -> int:
@@ -67,7 +51,7 @@ def prune_jsonl(path: Path, days: int, now: float | None = None) -> int:
         return 0
     now = time.time() if now is None else now
     cutoff = now - days * DAY
-    with locked(path):
+    with jsonl.locked(_lock(path)):
         kept: list[str] = []
         removed = 0
         stamped = False
@@ -91,14 +75,7 @@ def prune_jsonl(path: Path, days: int, now: float | None = None) -> int:
             kept.append(line)
         if not removed and not stamped:
             return 0
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, "".join(line + "\n" for line in kept).encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        jsonl.replace_lines(path, kept)
     return removed
 
 

@@ -220,3 +220,19 @@ def test_an_oidc_tester(data: Path) -> None:
     assert [(r["who"], r["role"], r["detail"]["method"]) for r in logins] == [
         ("testare@stockholm.se", "tester", "organisationskonto")]
     assert json.dumps(logins).count("handlaggare") == 0
+
+
+@pytest.mark.slow
+def test_the_documents_page_shows_a_broken_chain(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(COORDINATOR.password_env, COORDINATOR_PASSWORD)
+    for i in range(3):
+        audit.append(data, "upload", "lösenord", role="coordinator", file=f"dok-{i}.md", sha256="ab" * 32)
+    at = page(app(), "ui/documents.py", "Dokument")
+    assert not any(e.label == "Ändringslogg" for e in at.expander)  # staff do not see it
+    log_in(at, "coordinator", COORDINATOR_PASSWORD)
+    assert any(c.value.startswith("Kedjan är obruten: 5 rader") for c in at.caption)  # CLI ingest, 3, login
+    lines = audit.read_lines(data)
+    (data / audit.AUDIT_FILE).write_text("\n".join(lines[:2] + lines[3:]) + "\n", encoding="utf-8")
+    at.run()
+    assert "Ändringsloggen är inte intakt: rad 3 hänger inte ihop med raden före (en rad före den är borttagen, " \
+           "ändrad eller flyttad)." in [e.value for e in at.error]
