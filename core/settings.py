@@ -78,9 +78,10 @@ class Settings:
     chroma_url: str  # ASSISTANT_CHROMA_URL: http://host:port; empty = embedded store
     log_questions: bool  # ASSISTANT_LOG_QUESTIONS, default 0 (never log question text)
     follow_seconds: int = 2  # ASSISTANT_FOLLOW_SECONDS: how often the app looks for a new index; 0 = only when asked
-    coordinator_password: str = ""  # ASSISTANT_COORDINATOR_PASSWORD (Streamlit secrets win: ui/auth.py)
+    # ASSISTANT_COORDINATOR_PASSWORD / ASSISTANT_TESTER_PASSWORD (Streamlit secrets win: ui/auth.py)
+    coordinator_password: str = field(default="", repr=False)
     coordinator_emails: tuple[str, ...] = ()  # ASSISTANT_COORDINATOR_EMAILS: comma-separated, for OIDC logins
-    tester_password: str = ""  # ASSISTANT_TESTER_PASSWORD: for the Utvärdering page (Streamlit secrets win)
+    tester_password: str = field(default="", repr=False)  # for the Utvärdering page
     tester_emails: tuple[str, ...] = ()  # ASSISTANT_TESTER_EMAILS: comma-separated, for OIDC logins
     retention_days: int = 365  # ASSISTANT_RETENTION_DAYS: days the question, feedback and audit logs keep
     trash_days: int = 30  # ASSISTANT_TRASH_DAYS: days a removed document stays in the trash (Papperskorgen)
