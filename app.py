@@ -5,11 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.chat import chat_page
+from ui.retention import retention_keeper
 from ui.sources import SOURCE_URL_PATH
 
 
 def main() -> None:
     st.set_page_config(page_title="Dokumentassistenten", page_icon="📄", layout="wide")
+    retention_keeper()  # prunes the logs at start and daily (ASSISTANT_RETENTION_DAYS)
     # The page is Swedish (screen readers pick their voice from lang), and captions get
     # a readable contrast (Streamlit's default caption grey measures 3.8:1).
     st.html("<script>document.documentElement.lang = 'sv';</script>"

@@ -46,6 +46,10 @@ def _llm_url(raw: str) -> str:
     return url
 
 
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(e.strip() for e in (os.environ.get(name) or "").split(",") if e.strip())
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -74,8 +78,12 @@ class Settings:
     chroma_url: str  # ASSISTANT_CHROMA_URL: http://host:port; empty = embedded store
     log_questions: bool  # ASSISTANT_LOG_QUESTIONS, default 0 (never log question text)
     follow_seconds: int = 2  # ASSISTANT_FOLLOW_SECONDS: how often the app looks for a new index; 0 = only when asked
-    coordinator_password: str = ""  # ASSISTANT_COORDINATOR_PASSWORD (Streamlit secrets win: ui/auth.py)
+    # ASSISTANT_COORDINATOR_PASSWORD / ASSISTANT_TESTER_PASSWORD (Streamlit secrets win: ui/auth.py)
+    coordinator_password: str = field(default="", repr=False)
     coordinator_emails: tuple[str, ...] = ()  # ASSISTANT_COORDINATOR_EMAILS: comma-separated, for OIDC logins
+    tester_password: str = field(default="", repr=False)  # for the Utvärdering page
+    tester_emails: tuple[str, ...] = ()  # ASSISTANT_TESTER_EMAILS: comma-separated, for OIDC logins
+    retention_days: int = 365  # ASSISTANT_RETENTION_DAYS: days the question, feedback and audit logs keep
     trash_days: int = 30  # ASSISTANT_TRASH_DAYS: days a removed document stays in the trash (Papperskorgen)
     ocr_command: str = "tesseract"  # ASSISTANT_OCR_COMMAND: Tesseract, for PDF pages without a text layer
     ocr_max_pages: int = 100  # ASSISTANT_OCR_MAX_PAGES: pages read by OCR per document
@@ -132,8 +140,10 @@ def load_settings() -> Settings:
         log_questions=_bool("ASSISTANT_LOG_QUESTIONS", False),
         follow_seconds=_int("ASSISTANT_FOLLOW_SECONDS", 2, low=0),
         coordinator_password=env("ASSISTANT_COORDINATOR_PASSWORD", "") or "",
-        coordinator_emails=tuple(e.strip() for e in (env("ASSISTANT_COORDINATOR_EMAILS") or "").split(",")
-                                 if e.strip()),
+        coordinator_emails=_list("ASSISTANT_COORDINATOR_EMAILS"),
+        tester_password=env("ASSISTANT_TESTER_PASSWORD", "") or "",
+        tester_emails=_list("ASSISTANT_TESTER_EMAILS"),
+        retention_days=_int("ASSISTANT_RETENTION_DAYS", 365),
         trash_days=_int("ASSISTANT_TRASH_DAYS", 30),
         ocr_command=env("ASSISTANT_OCR_COMMAND", "tesseract") or "tesseract",
         ocr_max_pages=_int("ASSISTANT_OCR_MAX_PAGES", 100),

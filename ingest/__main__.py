@@ -1,8 +1,13 @@
-"""python -m ingest [CORPUS_DIR] [--data DIR] [--history]
+"""python -m ingest [CORPUS_DIR] [--data DIR] [--history] [--audit]
 
 Exit codes: 0 all documents ingested; 1 some documents failed (the rest were
 ingested); 2 nothing changed because of an error (malformed sources.toml, bad
 settings); 3 another ingest is running; 4 the store could not be reached.
+With --audit: 0 the audit log's chain is whole, 1 it is broken (the message names the
+first bad line).
+
+Every run prunes the question, feedback and audit logs to ASSISTANT_RETENTION_DAYS
+(core/retention.py) and records itself in the audit log.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core import audit, retention
 from core.embedders import make_embedder
 from core.errors import (
     AssistantError,
@@ -21,12 +27,23 @@ from core.errors import (
 )
 from core.settings import load_settings
 from core.store import open_client
+from ingest.audit_report import report_detail
 from ingest.pipeline import OnPhase, run_ingest
 from ingest.report import history_sv, read_history
 
 
 def _progress(fraction: float, message: str) -> None:
     print(f"\r[{fraction * 100:5.1f} %] {message[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def print_audit(data_dir: Path) -> int:
+    """Every line of the audit log in Swedish, then the chain check; 1 when broken."""
+    lines = audit.read_lines(data_dir)
+    for entry in audit.parse(lines):
+        print(audit.describe(entry))
+    verdict = audit.verify_lines(lines)
+    print(verdict.swedish(), file=sys.stdout if verdict.ok else sys.stderr)
+    return 0 if verdict.ok else 1
 
 
 def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
@@ -36,6 +53,8 @@ def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
                         help="mappen med dokument (standard: ASSISTANT_CORPUS eller ./corpus)")
     parser.add_argument("--data", help="datamappen (standard: ASSISTANT_DATA eller ./data)")
     parser.add_argument("--history", action="store_true", help="visa tidigare körningar")
+    parser.add_argument("--audit", action="store_true",
+                        help="visa ändringsloggen och kontrollera att ingen rad är ändrad eller borttagen")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -46,9 +65,13 @@ def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
         if args.history:
             print(history_sv(read_history(settings.data_dir)))
             return 0
+        if args.audit:
+            return print_audit(Path(settings.data_dir))
         if not Path(settings.corpus_dir).is_dir():
             raise ConfigError(f"mappen {settings.corpus_dir} finns inte")
+        retention.enforce(Path(settings.data_dir), settings.retention_days)
         report = run_ingest(settings, make_embedder(settings), open_client(settings), _progress, on_phase)
+        audit.append(Path(settings.data_dir), "reingest", audit.CLI_WHO, detail=report_detail(report))
     except (ManifestError, ConfigError) as err:
         print(f"\nFel: {err.swedish_message()}", file=sys.stderr)
         return 2

@@ -10,9 +10,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.retention import QUESTIONS_FILE, append_jsonl
 from retrieval.privacy import mask_personal_data, question_for_log
 
-LOG_FILE = "questions.jsonl"
+LOG_FILE = QUESTIONS_FILE  # kept ASSISTANT_RETENTION_DAYS days (core/retention.py)
 
 
 def log_question(data_dir: Path, question: str, refused: bool, enabled: bool,
@@ -26,6 +27,5 @@ def log_question(data_dir: Path, question: str, refused: bool, enabled: bool,
     if generated:
         record["generated"] = [mask_personal_data(s).text for s in generated]
     data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / LOG_FILE).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    append_jsonl(data_dir / LOG_FILE, (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
     return True

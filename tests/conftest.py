@@ -56,6 +56,17 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def fresh_login_throttle() -> Iterator[None]:
+    """The login throttle is process-wide (ui/auth.py): no test inherits another's failures."""
+    import sys
+
+    auth = sys.modules.get("ui.auth")
+    if auth is not None:
+        auth.THROTTLE.clear()
+    yield
+
+
 @pytest.fixture
 def shared_corpus() -> Path:
     if not (SHARED_CORPUS / "sources.toml").exists():

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 ARTIFACTS = REPO / "artifacts" / "browser"
 PASSWORD = "samordnare-i-test"
+TESTER_PASSWORD = "testare-i-test"
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
 PLACEHOLDER = "Skriv din fråga här …"
 STATEMENT_TITLE = "Socialförvaltningens tjänsteutlåtande"
@@ -155,7 +156,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, browser: Any, shots: Shots) ->
         manifest.write(f'\n["riktlinjer-tolk.pdf"]\ntitle = "{PDF_TITLE}"\nsource = "Testdokument"\n'
                        'kind = "riktlinjer"\nexcerpt = false\n')
     env = base_env(ASSISTANT_DATA=str(data), ASSISTANT_CORPUS=str(corpus),
-                   ASSISTANT_COORDINATOR_PASSWORD=PASSWORD)
+                   ASSISTANT_COORDINATOR_PASSWORD=PASSWORD, ASSISTANT_TESTER_PASSWORD=TESTER_PASSWORD)
     server = start_streamlit(env, root / "streamlit.log")
     try:
         context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
@@ -463,6 +464,32 @@ def test_captions_are_readable(app: App, page: Any) -> None:
     assert min(ratios) >= 4.5, f"caption contrast {min(ratios):.2f} < 4.5 ({ratios})"
 
 
+def test_only_a_tester_may_evaluate(app: App, page: Any, shots: Shots) -> None:
+    """Staff see one sentence on Utvärdering; a tester logs in and may run; the login is
+    in the audit log."""
+    from playwright.sync_api import expect
+
+    from core import audit
+
+    page.goto(f"{app.url}/utvardering")
+    main = page.locator('[data-testid="stMain"]')
+    expect(main).to_contain_text("Utvärderingen är bara för testare och samordnare – logga in i sidopanelen.",
+                                 timeout=START_TIMEOUT)
+    expect(page.get_by_role("button", name="Kör utvärderingen")).to_have_count(0)
+    assert "ASSISTANT_" not in page.content() and str(app.corpus) not in main.inner_text()
+    shots(page, "evaluation-staff", settle=1.0)
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_label("Lösenord för testare eller samordnare").fill(TESTER_PASSWORD)
+    sidebar.get_by_role("button", name="Logga in som testare").click()
+    expect(sidebar).to_contain_text("Inloggad som testare.")
+    expect(page.get_by_role("button", name="Kör utvärderingen")).to_be_visible()
+    shots(page, "evaluation-tester", settle=1.0)
+    logins = [r for r in audit.parse(audit.read_lines(app.data)) if r["what"] == "login"]
+    assert [(r["who"], r["role"]) for r in logins] == [("lösenord", "tester")]
+    assert audit.verify(app.data).ok
+
+
 def test_coordinator_logs_in_and_updates_the_index(app: App, page: Any, shots: Shots) -> None:
     """Last: it changes the index (adds a document) for the same app process."""
     from playwright.sync_api import expect
@@ -491,6 +518,11 @@ def test_coordinator_logs_in_and_updates_the_index(app: App, page: Any, shots: S
     expect(main).to_contain_text(re.compile(r"1 tillagt, 0 ändrat, 2 oförändrat"))
     expect(main).to_contain_text("reception.md")
     shots(page, "documents-updated", settle=1.5)
+    from core import audit
+
+    steps = [(r["what"], r.get("role")) for r in audit.parse(audit.read_lines(app.data))]
+    assert steps[-2:] == [("login", "coordinator"), ("reingest", "coordinator")]
+    assert audit.verify(app.data).ok
 
     # The chat of the same app answers from the new index at once.
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Fråga").click()

@@ -23,6 +23,7 @@ from evaluation.evaluate import EvalRun, Failure, QuestionResult, failures
 from evaluation.metrics import Summary
 from tests import pdfs
 from tests.conftest import REPO, ingested_corpus_copy, site_copy
+from ui.auth import TESTER
 from ui.evaluation import (
     RUN_LABEL,
     SOURCE_UPLOAD,
@@ -37,6 +38,7 @@ from ui.evaluation import (
 )
 from ui.render import literal
 
+TESTER_PASSWORD = "testa-sökningen-2024"
 DOC = "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"
 PHRASE = "Kommunstyrelsen föreslås ansvara för kommunikation"
 COLUMNS = ["Typ", "Frågor", "Besvarbara", "Träff@1", "Träff@3", "Träff@5", "Täckning@5", "MRR@10", "nDCG@10",
@@ -174,7 +176,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def site(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh copy of corpus and data for each test; returns the data folder."""
+    """A fresh copy of corpus and data for each test; returns the data folder. The page
+    is for testers: the tester password is set, and evaluation_page() logs in."""
+    monkeypatch.setenv(TESTER.password_env, TESTER_PASSWORD)
     with site_copy(template, tmp_path, monkeypatch) as (_corpus, data):
         yield data
 
@@ -185,6 +189,9 @@ def evaluation_page() -> AppTest:
     at.switch_page("ui/evaluation.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Utvärdering"
+    at.sidebar.text_input(key="tester_password_input").input(TESTER_PASSWORD)
+    next(b for b in at.sidebar.button if b.label == "Logga in som testare").click().run()
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 

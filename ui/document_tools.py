@@ -13,11 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.audit import SYSTEM_WHO, file_sha256
 from core.errors import DocumentError, ManifestError
 from ingest.manifest import DocMeta
 from ingest.manifest_write import update_entry
 from ingest.trash import TrashEntry, empty_trash, list_trash, purge_expired, restore_document
-from ui.auth import is_coordinator
+from ui.auth import is_coordinator, record
 from ui.render import literal, when
 
 UPDATE_LABEL = "Uppdatera index"
@@ -54,6 +55,8 @@ def _on_save_meta(corpus_dir: Path, name: str) -> None:
     except ManifestError as err:
         flash("error", f"Uppgifterna om {name} sparades inte. {err.swedish_message()}")
         return
+    record("metadata", file=name, sha256=file_sha256(corpus_dir / name),
+           detail={f: v for f, v in values.items() if v})
     flash("success", f"Uppgifterna om {name} är sparade i sources.toml. Tryck på ”{UPDATE_LABEL}” så "
                      "syns de i svaren.")
 
@@ -104,6 +107,7 @@ def _on_restore(corpus_dir: Path, data_dir: Path, entry_id: str) -> None:
     except DocumentError as err:
         flash("error", f"{err.doc} återställdes inte: {err.reason}.")
         return
+    record("restore", file=name, sha256=file_sha256(corpus_dir / name))
     flash("success", f"{name} är tillbaka i dokumentmappen. Tryck på ”{UPDATE_LABEL}” så svarar assistenten "
                      "ur det igen.")
 
@@ -120,7 +124,9 @@ def _on_empty_confirm(data_dir: Path) -> None:
     st.session_state.pop(_CONFIRM_EMPTY, None)
     if not is_coordinator():
         return
+    entries = list_trash(data_dir)
     count = empty_trash(data_dir)
+    record("empty_trash", detail={"antal": count, "filer": [{"file": e.name, "sha256": e.doc_hash} for e in entries]})
     flash("success", f"Papperskorgen är tömd ({count} dokument borttagna för gott).")
 
 
@@ -131,7 +137,8 @@ def trash_caption(entry: TrashEntry) -> str:
 
 def trash_panel(corpus_dir: Path, data_dir: Path, days: int) -> None:
     """The removed documents, each with "Ångra"; entries older than `days` are emptied."""
-    purge_expired(data_dir, days)
+    if purged := purge_expired(data_dir, days):
+        record("purge_trash", actor=SYSTEM_WHO, detail={"antal": purged, "dagar": days})
     entries = list_trash(data_dir)
     confirm = bool(st.session_state.get(_CONFIRM_EMPTY)) and bool(entries)
     with st.expander(f"Papperskorgen ({len(entries)})", expanded=confirm):

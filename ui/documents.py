@@ -10,9 +10,10 @@ Importing it (ui.documents) only defines the functions.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +23,20 @@ from core.errors import AssistantError, DocumentError, IngestBusyError, Manifest
 from core.records import Validity
 from core.store import LiveState, read_live
 from core.wording import period
+from ingest.audit_report import report_detail
 from ingest.formats import UPLOAD_SUFFIXES, format_name_sv, formats_sv
 from ingest.manifest import DocMeta, load_manifest
 from ingest.pipeline import corpus_files, run_ingest
 from ingest.report import STATUS_SV, Report, read_history
 from ingest.trash import trash_document
 from ingest.uploads import existing_file, save_upload, upload_name
-from ui.auth import coordinator_name, is_coordinator, login_panel
+from ui.audit_panel import audit_panel
+from ui.auth import coordinator_name, is_coordinator, login_panel, record
 from ui.document_tools import MESSAGES, META_DOC, UPDATE_LABEL, flash, metadata_panel, trash_panel
 from ui.render import literal, when
 from ui.resources import Resources, resources
 
+OnUpload = Callable[[str, str, bytes, str | None], None]
 NOT_INGESTED = "ej inläst"
 DOC_STATUS_SV = {"ok": "inläst"}
 LIST_COLUMNS = ["Titel", "Status", "Typ", "Giltighet", "Sidor", "Avsnitt", "Inläst", "Orsak", "Format", "Fil"]
@@ -115,9 +119,11 @@ def outcome_rows(report: Report, titles: Mapping[str, str]) -> list[dict[str, An
 
 def handle_uploads(
     corpus_dir: Path, uploads: Iterable[tuple[str, bytes]], max_bytes: int, saved_names: list[str] | None = None,
+    on_result: OnUpload | None = None,
 ) -> list[tuple[str, str]]:
     """Save every upload; (level, Swedish message) per file, level "success" or "error".
-    The names saved under are appended to `saved_names`."""
+    The names saved under are appended to `saved_names`; `on_result(action, name, data,
+    reason)` is told each outcome ("upload", "replace" or "upload_refused"; the audit log)."""
     messages: list[tuple[str, str]] = []
     for name, data in uploads:
         try:
@@ -125,7 +131,11 @@ def handle_uploads(
             saved = save_upload(corpus_dir, name, data, max_bytes)
         except DocumentError as err:
             messages.append(("error", f"{err.doc} sparades inte: {err.reason}."))
+            if on_result is not None:
+                on_result("upload_refused", err.doc, data, err.reason)
             continue
+        if on_result is not None:
+            on_result("replace" if replaced else "upload", saved, data, None)
         if saved_names is not None:
             saved_names.append(saved)
         text = f"{saved} är sparad"
@@ -155,12 +165,18 @@ def _on_upload(corpus_dir: Path, max_bytes: int, key: str) -> None:
         return
     files = st.session_state.get(key) or []
     saved: list[str] = []
-    for level, text in handle_uploads(corpus_dir, [(f.name, f.getvalue()) for f in files], max_bytes, saved):
+    uploads = [(f.name, f.getvalue()) for f in files]
+    for level, text in handle_uploads(corpus_dir, uploads, max_bytes, saved, on_result=_audit_upload):
         flash(level, text)
     if saved:  # the metadata form opens on the (last) uploaded document
         st.session_state[META_DOC] = saved[-1]
         st.session_state[_META_OPEN] = True
     st.session_state[_UPLOAD_ROUND] = st.session_state.get(_UPLOAD_ROUND, 0) + 1
+
+
+def _audit_upload(action: str, name: str, data: bytes, reason: str | None) -> None:
+    record(action, file=name, sha256=hashlib.sha256(data).hexdigest(),
+           detail={"bytes": len(data), **({"reason": reason} if reason else {})})
 
 
 def _on_remove_request(name: str) -> None:
@@ -180,6 +196,7 @@ def _on_remove_confirm(corpus_dir: Path, data_dir: Path, name: str) -> None:
     except DocumentError as err:
         flash("error", f"{err.doc} togs inte bort: {err.reason}.")
         return
+    record("remove", file=removed.name, sha256=removed.doc_hash, detail={"trash": removed.id})
     flash("success", f"{removed.name} ligger nu i papperskorgen. Tryck på ”{UPDATE_LABEL}” så tas det bort "
                      "ur indexet och svaren.")
 
@@ -198,7 +215,9 @@ def run_update(res: Resources) -> Report | None:
         bar.progress(min(1.0, max(0.0, fraction)), text=message)
 
     try:
-        return run_ingest(res.settings, res.embedder, res.searcher.client, progress)
+        report = run_ingest(res.settings, res.embedder, res.searcher.client, progress)
+        record("reingest", detail=report_detail(report))
+        return report
     except IngestBusyError as err:
         st.warning(err.swedish_message())
     except ManifestError as err:
@@ -348,6 +367,7 @@ def documents_page() -> None:
         metadata_panel(corpus_dir, on_disk, manifest, expanded=bool(st.session_state.pop(_META_OPEN, False)))
         _removal(corpus_dir, data_dir, rows, set(on_disk), settings.trash_days)
     trash_panel(corpus_dir, data_dir, settings.trash_days)
+    audit_panel(data_dir)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from core.wording import chunk_citation
 from evaluation.evalset import EvalQuestion, EvalSetError, check_phrases, collapse, load_eval_set
 from evaluation.evaluate import CONFIGS, EvalRun, Failure, failures, report_json, retrieval_only_note, run_eval
 from retrieval.filters import NO_FILTER, DocFilter
+from ui.auth import EVALUATORS, any_login_configured, login_panel, may_evaluate
 from ui.filters import filter_controls
 from ui.render import literal
 from ui.resources import Resources, ready
@@ -329,8 +330,17 @@ def _show_failure(failure: Failure) -> None:
             st.caption(f"{literal(p['Text'])}  \nFil: {literal(p['Dokument'])}")
 
 
+DENIED = "Utvärderingen är bara för testare och samordnare."
+DENIED_LOGIN = "Utvärderingen är bara för testare och samordnare – logga in i sidopanelen."
+
+
 def evaluation_page() -> None:
     st.title("Utvärdering")
+    with st.sidebar:
+        login_panel(EVALUATORS)
+    if not may_evaluate():  # an evaluation is CPU-heavy on the shared process
+        st.info(DENIED_LOGIN if any_login_configured(EVALUATORS) else DENIED)
+        return
     st.caption("Mät hur väl sökningen hittar rätt passage och när assistenten vägrar svara, "
                "med en utvärderingsmängd mot indexet som chatten använder.")
     got = ready()

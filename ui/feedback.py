@@ -19,19 +19,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from core import retention
+from core.retention import append_jsonl
 from retrieval.privacy import mask_personal_data
 from ui.render import ShownAnswer
 
 DRAFT_TYPE = "utkast"
 NOTE = "Fyll i relevant: välj doc och en fras ur rätt passage"
 CONTAINS_WORDS = 8
-FEEDBACK_FILE = "feedback.jsonl"
+FEEDBACK_FILE = retention.FEEDBACK_FILE
 THUMBS_DOWN = 0  # st.feedback("thumbs") gives 0 for down, 1 for up
 REFUSAL_SHOWN = 3  # the chat lists this many nearest documents under a refusal (ui/chat.py)
 
@@ -113,13 +116,9 @@ def append_drafts(path: Path, drafts: Iterable[Mapping[str, Any]]) -> int:
     new = [d for d in unique(drafts) if d["id"] not in existing]
     if not new:
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = to_jsonl(new).encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.write(fd, data)  # one write: lines of concurrent sessions do not interleave
-    finally:
-        os.close(fd)
+    stamp = round(time.time())  # for the retention (ASSISTANT_RETENTION_DAYS)
+    data = "".join(json.dumps({**sanitised(d), "t": stamp}, ensure_ascii=False) + "\n" for d in new)
+    append_jsonl(path, data.encode("utf-8"))  # one write: lines of concurrent sessions do not interleave
     return len(new)
 
 
