@@ -29,8 +29,8 @@ def _app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, log: bool = 
     monkeypatch.setenv("ASSISTANT_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("ASSISTANT_CORPUS", str(REPO / "corpus"))
     monkeypatch.setenv("ASSISTANT_LLM_URL", url)
-    monkeypatch.setenv("ASSISTANT_LLM_TOKEN_TIMEOUT", "60")
-    monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "240")
+    monkeypatch.setenv("ASSISTANT_LLM_TOKEN_TIMEOUT", "180")
+    monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "400")
     if log:
         monkeypatch.setenv("ASSISTANT_LOG_QUESTIONS", "1")
     monkeypatch.setenv("ASSISTANT_LLM_REWRITE", "1" if rewrite else "0")

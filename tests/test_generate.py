@@ -240,7 +240,7 @@ def test_generated_text_is_cut_into_sentences_with_their_markers(text: str, fina
 # ---------------------------------------------------------------- the real llama.cpp server
 
 def _local(server: Server) -> OpenAIChatModel:
-    return OpenAIChatModel(server.url + "/v1", token_timeout=60.0, timeout=240.0)
+    return OpenAIChatModel(server.url + "/v1", token_timeout=180.0, timeout=400.0)  # two loaded cores
 
 
 @pytest.mark.slow
