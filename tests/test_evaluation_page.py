@@ -257,9 +257,12 @@ def test_uploaded_sets_report_invalid_lines_and_bad_phrases(site: Path) -> None:
     assert run_button(at).disabled
 
     phrase = "\n".join([line("ok"), line("fel-fras", relevant=[{"doc": DOC, "contains": "sophämtning varje tisdag"}]),
+                        line("saknas", relevant=[{"doc": "saknas.md", "contains": "något"}]),
                         line("ingen", question="Vad kostar bussen?", relevant=[])]).encode()
     at.file_uploader(key="evaluation_upload").set_value([("fraser.jsonl", phrase, "application/jsonl")]).run()
     assert "fråga 'fel-fras': frasen 'sophämtning varje tisdag' finns inte i" in at.error[0].value
+    shown = at.error[0].value.replace("\\", "")
+    assert "dokumentmappen" in shown and str(site.parent) not in shown  # the server's corpus path is not shown
     assert run_button(at).disabled
 
     good = "\n".join([line("ok", type="ansvar"),

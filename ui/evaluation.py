@@ -232,7 +232,7 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
     except EvalSetError as err:
         st.error(_problems_markdown(literal(f"{upload.name} är felaktig:"), err.problems))
         return None
-    problems = check_phrases(questions, Path(settings.corpus_dir), max_bytes)
+    problems = without_paths(check_phrases(questions, Path(settings.corpus_dir), max_bytes), settings.corpus_dir)
     if problems:
         st.error(_problems_markdown(literal(f"{upload.name} stämmer inte med dokumenten:"), problems))
         return None
@@ -242,6 +242,18 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
                    + literal(", ".join(missing)) + ". Uppdatera indexet på sidan Dokument.")
     st.caption(_describe(questions))
     return upload.name, questions
+
+
+def without_paths(problems: Iterable[str], corpus_dir: Path | str) -> list[str]:
+    """The problems with the server's corpus path said as "dokumentmappen": testers need
+    not see where the server keeps its files."""
+    paths = sorted({str(corpus_dir), str(Path(corpus_dir).resolve())}, key=len, reverse=True)
+    out = []
+    for problem in problems:
+        for path in paths:
+            problem = problem.replace(path, "dokumentmappen")
+        out.append(problem)
+    return out
 
 
 def _problems_markdown(head: str, problems: Sequence[str], limit: int = 50) -> str:
