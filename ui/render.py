@@ -18,6 +18,7 @@ from retrieval.conversation import Understood
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|$~&])")
 _LINE_START = re.compile(r"^(\s*)(\d{1,9}(?=[.)])|)([-+=.)])", re.MULTILINE)
 EXCERPT_CHARS = 220
+_AUTOLINK = re.compile(r"(?<=\w):/|\bwww\.", re.IGNORECASE)  # where GFM would make a link of an address
 _ENTITY_END = re.compile(r"&#?\w+;$")
 _ITEM_START = re.compile(r"(?:<mark>)?[•\uf0b7](?:\s|$)|(?:<mark>)?(?:[-*–]|&#42;) ")  # "*" as html_text writes it
 
@@ -25,16 +26,18 @@ _ITEM_START = re.compile(r"(?:<mark>)?[•\uf0b7](?:\s|$)|(?:<mark>)?(?:[-*–]|
 def literal(text: str) -> str:
     """Text as Streamlit's Markdown shows it literally: quotes, passages, titles, file
     names and questions are never read as Markdown or HTML (`_2024_`, `# …`, `*`, `[x](y)`,
-    `$…$`), and line breaks stay line breaks."""
+    `$…$`), an address is not made a link (`http://…`, `www.…`), and line breaks stay line
+    breaks."""
     escaped = _MARKDOWN.sub(r"\\\1", text)
     escaped = _LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), escaped)
+    escaped = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)  # no link of its own
     return escaped.replace("\n", "  \n")
 
 
 # Characters Markdown (and Streamlit's math) would act on, as HTML entities: document text
 # inside our HTML is shown as written, never as an image, a link, emphasis or a formula.
 _MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]()!$~|"})
-SHORT_TITLE_CHARS = 70
+SHORT_TITLE_CHARS = 80
 
 
 def html_text(text: str) -> str:
