@@ -155,8 +155,9 @@ def test_coordinator_uploads_updates_and_removes(site: Path, monkeypatch: pytest
 def test_the_uploader_speaks_swedish_keeps_to_the_limit_and_keeps_nothing(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ui.uploads
     from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    import ui.uploads
 
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     monkeypatch.setenv("ASSISTANT_MAX_FILE_MB", "1")

@@ -14,9 +14,9 @@ from tests.conftest import DEFAULT_QUESTION, REPO
 from ui.feedback import (
     COMMENT_CHARS,
     NOTE,
+    REASONS,
     RECEIVED,
     RECEIVED_THUMB,
-    REASONS,
     THUMBS_DOWN,
     append_drafts,
     draft_line,
