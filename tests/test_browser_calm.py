@@ -121,7 +121,7 @@ def test_the_previous_answer_is_never_shown_twice(page: Any) -> None:
     assert len(texts) == 2
 
 
-def test_markdown_in_a_document_is_shown_as_written(page: Any) -> None:
+def test_markdown_in_a_document_is_shown_as_written(page: Any, server: Server) -> None:
     answer = _ask(page, MARKDOWN_QUESTION, "receptionen på plan två")
     answer.locator('[data-testid="stExpander"] summary').first.click()
     page.wait_for_timeout(1000)
@@ -129,4 +129,13 @@ def test_markdown_in_a_document_is_shown_as_written(page: Any) -> None:
     assert f"http://{TRAP}/karta.png" in shown or f"http://{TRAP}/intranat" in shown  # the address, as text
     assert answer.locator("img").count() == answer.locator('[data-testid="stChatMessageAvatarAssistant"] img').count()
     assert answer.locator(f'a[href*="{TRAP}"]').count() == 0
+    assert not [url for url in page.requests if TRAP in url]
+    # The page Källa shows the whole section: the same, as text.
+    href = answer.locator('a[href*="kalla?"]').first.get_attribute("href")
+    page.goto(href if href.startswith("http") else f"{server.url}/{href.lstrip('/')}")
+    page.get_by_text("receptionen på plan två").first.wait_for(timeout=START_TIMEOUT)
+    page.wait_for_timeout(1000)
+    main = page.locator('[data-testid="stMain"]')
+    assert f"http://{TRAP}/karta.png" in main.inner_text()
+    assert main.locator("img").count() == 0 and main.locator(f'a[href*="{TRAP}"]').count() == 0
     assert not [url for url in page.requests if TRAP in url]

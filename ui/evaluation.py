@@ -86,6 +86,9 @@ _RESULT = "evaluation_result"  # the last run of this session: {"set", "runs", "
 # --- Plain functions ----------------------------------------------------------------
 
 
+EVAL_SUFFIXES = (".jsonl", ".json", ".txt")
+
+
 def load_upload(name: str, data: bytes) -> list[EvalQuestion]:
     """Parse an uploaded set; EvalSetError lists every invalid line by number."""
     with tempfile.TemporaryDirectory(prefix="utvardering-") as tmp:
@@ -217,8 +220,8 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
         st.caption(_describe(questions))
         return item.path.name, questions
 
-    upload = st.file_uploader(
-        "Ladda upp en utvärderingsmängd (JSON Lines)", type=["jsonl", "json", "txt"], key="evaluation_upload",
+    upload = st.file_uploader(  # no type filter: a wrong file gets our Swedish message, not Streamlit's
+        "Ladda upp en utvärderingsmängd (JSON Lines)", key="evaluation_upload", max_upload_size=settings.max_file_mb,
         help='En fråga per rad: {"id", "question", "relevant": [{"doc", "contains"}], "type", "answer", '
              '"previous"}; "previous" är de tidigare frågorna i samtalet (äldst först) och gör raden till en '
              'uppföljningsfråga, som redovisas som typen uppföljning. '
@@ -226,6 +229,10 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
              '"relevant": [] betyder att dokumenten inte svarar på frågan.',
     )
     if upload is None:
+        return None
+    if Path(upload.name).suffix.lower() not in EVAL_SUFFIXES:
+        st.error(literal(f"{upload.name} kan inte användas: en utvärderingsmängd är en JSON Lines-fil "
+                         f"({', '.join(EVAL_SUFFIXES)})."))
         return None
     try:
         questions = load_upload(upload.name, upload.getvalue())
