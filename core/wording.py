@@ -50,11 +50,19 @@ def validity_label(v: Validity, today: dt.date) -> str:
     return f"gäller {period(v)}"
 
 
-def validity_note(title_or_kind: str, v: Validity, today: dt.date) -> str | None:
-    """Under an answer: "Strategin gällde 2018–2022." for an expired document, else None."""
+_PRONOUNS = {"Strategin": "den", "Programmet": "det", "Riktlinjerna": "de", "Planen": "den"}
+
+
+def validity_note(title_or_kind: str, v: Validity, today: dt.date, replaced_by: str = "") -> str | None:
+    """Under an answer, for an expired document, what it means and what to do: "Strategin
+    gällde 2018–2022. Kontrollera om den har ersatts.", or with its known replacement
+    "Strategin gällde 2018–2022 och har ersatts av ”…”."; None while it is valid."""
     if not v.is_expired(today):
         return None
-    return f"{subject(title_or_kind)} gällde {period(v)}."
+    name = subject(title_or_kind)
+    if replaced_by:
+        return f"{name} gällde {period(v)} och har ersatts av ”{replaced_by}”."
+    return f"{name} gällde {period(v)}. Kontrollera om {_PRONOUNS.get(name, 'det')} har ersatts."
 
 
 def citation(page: int | None, page_label: str | None = None, section: str | None = None,

@@ -90,7 +90,7 @@ def answer_question(
     cited = [candidates[quote.n - 1].chunk.doc for quote in quotes]
     notes = validity_notes(cited, gen.state, day)
     for doc in dict.fromkeys(cited):
-        for note in (notes.get(doc), newer_notes.get(doc)):
+        for note in (notes.get(doc) or newer_notes.get(doc),):  # a validity note names the newer one itself
             if note and note not in warnings:
                 warnings.append(note)
     actors = responsible.actors if responsible else ()

@@ -114,13 +114,17 @@ def actors_as_written(sentence: str, actors: Sequence[str]) -> str:
 
 
 def validity_notes(docs: Sequence[str], state: LiveState, today: dt.date) -> dict[str, str]:
-    """doc -> "Strategin gällde 2018–2022." for each cited document whose period ended."""
+    """doc -> "Strategin gällde 2018–2022. Kontrollera om den har ersatts." for each cited
+    document whose period ended; its replacement named (by title when it is indexed) when
+    `replaced_by` is known."""
     notes = {}
     for doc in dict.fromkeys(docs):
         info = state.documents.get(doc)
         if info is None:
             continue
-        note = validity_note(info.title, info.validity, today)
+        newer = state.documents.get(info.replaced_by or "")
+        replacement = " ".join(newer.title.split()) if newer else info.replaced_by or ""
+        note = validity_note(info.title, info.validity, today, replacement)
         if note:
             notes[doc] = note
     return notes

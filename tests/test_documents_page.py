@@ -183,6 +183,50 @@ def test_coordinator_uploads_updates_and_removes(site: Path, monkeypatch: pytest
     assert not any(e.label == "Ändringslogg" for e in at.expander)  # for coordinators only
 
 
+def test_the_uploader_speaks_swedish_keeps_to_the_limit_and_keeps_nothing(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    import ui.uploads
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv("ASSISTANT_MAX_FILE_MB", "1")
+    held: list[tuple[int, int]] = []  # (files released, bytes the session still holds) per upload
+
+    def spy(files):  # type: ignore[no-untyped-def]
+        freed = real(files)
+        ctx = get_script_run_ctx()
+        assert ctx is not None
+        storage = ctx.uploaded_file_mgr.file_storage.get(ctx.session_id, {})  # type: ignore[attr-defined]
+        held.append((freed, sum(len(f.data) for f in storage.values())))
+        return freed
+
+    real = ui.uploads.release
+    monkeypatch.setattr(ui.uploads, "release", spy)
+    at = documents_page(AppTest.from_file(str(REPO / "app.py"), default_timeout=300))
+    at.sidebar.text_input(key="coordinator_password_input").input(PASSWORD)
+    next(b for b in at.sidebar.button if b.label == "Logga in som samordnare").click().run()
+    uploader = at.file_uploader[0]
+    assert uploader.label.startswith("Ladda upp dokument (PDF")
+    assert uploader.proto.max_upload_size_mb == 1  # Streamlit's own text shows our limit
+    assert not uploader.proto.type  # no type filter of Streamlit's: every refusal is ours, in Swedish
+    assert any("Högst 1 MB per fil" in c.value for c in at.caption)
+
+    big = b"# Stor\n\n" + b"Lite text om tolkar. " * 60_000  # 1.2 MB
+    uploader.set_value([("program.exe", b"MZ\x90\x00 binary", "application/octet-stream"),
+                        ("stor.md", big, "text/markdown"), ("liten.md", NEW_DOC, "text/markdown")]).run()
+    assert not at.exception
+    errors = [e.value for e in at.main.error]
+    assert len(errors) == 2 and errors[0].startswith("program.exe sparades inte: filtypen")
+    assert "stöds inte" in errors[0]
+    assert errors[1].startswith("stor.md sparades inte: filen är för stor")
+    assert not (site / "program.exe").exists() and not (site / "stor.md").exists()
+    assert (site / "liten.md").read_bytes() == NEW_DOC
+    assert held == [(3, 0)]  # all three freed, refused or saved; nothing left in the session
+    assert not at.file_uploader[0].value  # and the widget is a fresh, empty one
+
+
 def test_oidc_user_on_the_coordinator_list(site: Path) -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
     at.secrets["auth"] = {

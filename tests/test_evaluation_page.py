@@ -255,6 +255,11 @@ def test_uploaded_sets_report_invalid_lines_and_bad_phrases(site: Path) -> None:
     at.radio(key="evaluation_source").set_value(SOURCE_UPLOAD).run()
     assert run_button(at).disabled
 
+    at.file_uploader(key="evaluation_upload").set_value([("rapport.pdf", b"%PDF-1.7", "application/pdf")]).run()
+    assert not at.exception  # no Streamlit type filter (it refuses in English or not at all): ours, in Swedish
+    assert at.error[0].value.startswith("rapport.pdf kan inte användas: en utvärderingsmängd är en JSON Lines-fil")
+    assert run_button(at).disabled
+
     bad = "\n".join([line("ok"), '{"id": "trasig"', json.dumps({"id": "x", "question": "Vad?"})]).encode()
     at.file_uploader(key="evaluation_upload").set_value([("testmangd.jsonl", bad, "application/jsonl")]).run()
     assert not at.exception
@@ -264,9 +269,12 @@ def test_uploaded_sets_report_invalid_lines_and_bad_phrases(site: Path) -> None:
     assert run_button(at).disabled
 
     phrase = "\n".join([line("ok"), line("fel-fras", relevant=[{"doc": DOC, "contains": "sophämtning varje tisdag"}]),
+                        line("saknas", relevant=[{"doc": "saknas.md", "contains": "något"}]),
                         line("ingen", question="Vad kostar bussen?", relevant=[])]).encode()
     at.file_uploader(key="evaluation_upload").set_value([("fraser.jsonl", phrase, "application/jsonl")]).run()
     assert "fråga 'fel-fras': frasen 'sophämtning varje tisdag' finns inte i" in at.error[0].value
+    shown = at.error[0].value.replace("\\", "")
+    assert "dokumentmappen" in shown and str(site.parent) not in shown  # the server's corpus path is not shown
     assert run_button(at).disabled
 
     good = "\n".join([line("ok", type="ansvar"),

@@ -12,7 +12,11 @@ from streamlit.testing.v1 import AppTest
 from evaluation.evalset import EvalSetError, load_eval_set
 from tests.conftest import DEFAULT_QUESTION, REPO
 from ui.feedback import (
+    COMMENT_CHARS,
     NOTE,
+    REASONS,
+    RECEIVED,
+    RECEIVED_THUMB,
     THUMBS_DOWN,
     append_drafts,
     draft_line,
@@ -55,7 +59,8 @@ def test_draft_line_has_the_format_and_masks_the_question_again() -> None:
                                "section": "Ansvarsfördelning",
                                "contains": "Ansvarsfördelning Kommunstyrelsen föreslås ansvara för kommunikation, "
                                            "samordning och"}]
-    assert set(draft) == {"id", "question", "relevant", "type", "shown", "note"}
+    assert set(draft) == {"id", "question", "relevant", "type", "shown", "note", "reason", "comment"}
+    assert draft["reason"] == "" and draft["comment"] == ""  # nothing said yet
 
 
 def test_nothing_else_goes_into_the_draft() -> None:
@@ -114,6 +119,23 @@ def test_append_drafts_creates_dedupes_and_masks(tmp_path: Path) -> None:
     assert lines[2]["question"] == "Fråga tre [personnummer]?" and "extra" not in lines[2]
 
 
+def test_a_draft_carries_the_reason_and_the_masked_comment(tmp_path: Path) -> None:
+    rec = record("Vem ansvarar?")
+    draft = draft_line(rec, "fel_kalla", f"Fel dokument, ring mig på 070-123 45 67 eller {PNR}   " + "x" * 900)
+    assert draft["reason"] == "fel_kalla"
+    assert draft["comment"].startswith("Fel dokument, ring mig på [telefonnummer] eller [personnummer] x")
+    assert PNR not in json.dumps(draft) and len(draft["comment"]) <= COMMENT_CHARS + 20
+    assert draft_line(rec, "hittepå")["reason"] == ""  # only the listed reasons
+    assert draft_line(rec, "svaret_saknas")["id"] == draft["id"]  # the same answer: the same id
+    path = tmp_path / "feedback.jsonl"
+    assert append_drafts(path, [draft_line(rec)]) == 1  # the thumbs-down, at once
+    assert append_drafts(path, [draft, draft]) == 1  # then what was wrong, as a second line of the id
+    assert append_drafts(path, [draft]) == 0
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [(d["id"], d["reason"]) for d in lines] == [(draft["id"], ""), (draft["id"], "fel_kalla")]
+    assert set(REASONS.values()) == {"Fel källa", "Svaret saknas", "Ofullständigt", "Borde ha vägrat", "Annat"}
+
+
 def test_a_draft_is_not_a_valid_line_until_completed(tmp_path: Path) -> None:
     """The draft is deliberately incomplete: the loader names what a tester must fix."""
     path = tmp_path / "utkast.jsonl"
@@ -121,8 +143,9 @@ def test_a_draft_is_not_a_valid_line_until_completed(tmp_path: Path) -> None:
     path.write_text(to_jsonl([draft]), encoding="utf-8")
     with pytest.raises(EvalSetError) as err:
         load_eval_set(path)
-    assert err.value.problems == ["rad 1: okänt fält 'note'", "rad 1: okänt fält 'shown'"]
-    done = {k: v for k, v in draft.items() if k not in ("shown", "note")}
+    assert err.value.problems == ["rad 1: okänt fält 'comment'", "rad 1: okänt fält 'note'",
+                                  "rad 1: okänt fält 'reason'", "rad 1: okänt fält 'shown'"]
+    done = {k: v for k, v in draft.items() if k not in ("shown", "note", "reason", "comment")}
     done.update(type="ansvar", relevant=[{"doc": DOC, "contains": draft["shown"][0]["contains"]}])
     path.write_text(json.dumps(done, ensure_ascii=False) + "\n", encoding="utf-8")
     assert load_eval_set(path)[0].relevant[0].doc == DOC
@@ -185,3 +208,27 @@ def test_no_feedback_file_without_question_logging(chat: AppTest, tmp_path: Path
     assert not at.exception
     assert len(at.session_state["feedback_drafts"]) == 1  # the download still has it
     assert not (tmp_path / "data" / "feedback.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_thumbs_down_asks_what_was_wrong_and_confirms(chat: AppTest, tmp_path: Path) -> None:
+    at = chat
+    at.chat_input[0].set_value(DEFAULT_QUESTION).run()
+    assert not at.radio and not at.success  # nothing asked before a thumbs-down
+    at.feedback[0].set_value(THUMBS_DOWN).run()
+    assert not at.exception
+    assert RECEIVED_THUMB in [c.value for c in at.caption]
+    radio = at.radio(key=f"feedback_reason_{at.session_state['messages'][1]['answer'].feedback_id}")
+    assert radio.label == "Vad var fel?"
+    assert radio.options == list(REASONS.values())  # as shown
+    radio.set_value("ofullstandigt")
+    at.text_input[0].set_value(f"Det saknas ett steg, fråga {PNR}")
+    at.button[-1].click().run()  # the form's "Skicka"
+    assert not at.exception
+    assert [s.value for s in at.success] == [RECEIVED]
+    assert not at.radio  # asked once
+    draft = at.session_state["feedback_drafts"][0]
+    assert draft["reason"] == "ofullstandigt" and draft["comment"] == "Det saknas ett steg, fråga [personnummer]"
+    lines = [json.loads(line) for line in (tmp_path / "data" / "feedback.jsonl").read_text("utf-8").splitlines()]
+    assert [d["reason"] for d in lines] == ["", "ofullstandigt"]
+    assert PNR not in json.dumps(at.session_state.to_dict(), ensure_ascii=False, default=str)

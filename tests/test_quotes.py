@@ -104,6 +104,7 @@ def test_literal_markdown() -> None:
     assert literal("# Uppdrag") == "\\# Uppdrag"
     assert literal("*viktigt* [länk](x) $5$ <b>") == "\\*viktigt\\* \\[länk\\](x) \\$5\\$ \\<b\\>"
     assert literal("dessa är;\n- ett\n2. två") == "dessa är;  \n\\- ett  \n2\\. två"
+    assert literal("http://a.se/x och www.b.se") == "http:\\//a.se/x och www\\.b.se"  # shown, not made links
     assert excerpt("ord " * 100).endswith(" …") and len(excerpt("ord " * 100)) <= 221
 
 

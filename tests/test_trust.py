@@ -70,7 +70,7 @@ def test_the_responsible_actor_is_named_first(searcher: Searcher, question: str,
 @pytest.mark.slow
 def test_an_expired_strategy_says_when_it_applied(searcher: Searcher) -> None:
     answer = answer_question("Vilka år gäller strategin?", searcher, Calibration.load(), today=dt.date(2026, 11, 24))
-    assert "Strategin gällde 2018–2022." in answer.warnings
+    assert "Strategin gällde 2018–2022. Kontrollera om den har ersatts." in answer.warnings
     during = answer_question("Vilka år gäller strategin?", searcher, Calibration.load(), today=dt.date(2020, 1, 1))
     assert not any("gällde" in w for w in during.warnings)
 

@@ -98,26 +98,26 @@ def test_only_valid_from_never_expires() -> None:
     [
         (
             "Stockholms stads strategi för romsk inkludering 2018–2022",
-            "Strategin gällde 2018–2022.",
+            "Strategin gällde 2018–2022. Kontrollera om den har ersatts.",
         ),
-        ("Integrationsstrategin 2018–2022", "Strategin gällde 2018–2022."),
+        ("Integrationsstrategin 2018–2022", "Strategin gällde 2018–2022. Kontrollera om den har ersatts."),
         (
             "Stockholms stads program mot våld i nära relationer 2017–2020",
-            "Programmet gällde 2017–2020.",
+            "Programmet gällde 2017–2020. Kontrollera om det har ersatts.",
         ),
-        ("Äldreomsorgsprogrammet 2018–2022", "Programmet gällde 2018–2022."),
-        ("Riktlinjer för bistånd 2018–2022", "Riktlinjerna gällde 2018–2022."),
-        ("Riktlinjerna för handläggning 2018–2022", "Riktlinjerna gällde 2018–2022."),
-        ("Handlingsplan 2018–2022", "Planen gällde 2018–2022."),
+        ("Äldreomsorgsprogrammet 2018–2022", "Programmet gällde 2018–2022. Kontrollera om det har ersatts."),
+        ("Riktlinjer för bistånd 2018–2022", "Riktlinjerna gällde 2018–2022. Kontrollera om de har ersatts."),
+        ("Riktlinjerna för handläggning 2018–2022", "Riktlinjerna gällde 2018–2022. Kontrollera om de har ersatts."),
+        ("Handlingsplan 2018–2022", "Planen gällde 2018–2022. Kontrollera om den har ersatts."),
         (
             "Strategiska mål 2018–2022",
             None,
         ),  # not the noun "strategi": not a governing document, so no period from the title
         (
             "Program för genomförande av strategin 2018–2022",
-            "Programmet gällde 2018–2022.",
+            "Programmet gällde 2018–2022. Kontrollera om det har ersatts.",
         ),  # first wins
-        ("strategi", "Strategin gällde 2018–2022."),  # a kind works too
+        ("strategi", "Strategin gällde 2018–2022. Kontrollera om den har ersatts."),  # a kind works too
     ],
 )
 def test_validity_note_subject(title: str, note: str) -> None:
@@ -133,12 +133,12 @@ def test_validity_note_full_dates_and_open_start() -> None:
     full = Validity("2018-01-01", "2022-06-30", "sources.toml")
     assert (
         validity_note("riktlinjer", full, TODAY)
-        == "Riktlinjerna gällde 2018-01-01 – 2022-06-30."
+        == "Riktlinjerna gällde 2018-01-01 – 2022-06-30. Kontrollera om de har ersatts."
     )
     open_start = Validity(None, "2022", "sources.toml")
     assert (
         validity_note("Policy", open_start, TODAY)
-        == "Dokumentet gällde till och med 2022."
+        == "Dokumentet gällde till och med 2022. Kontrollera om det har ersatts."
     )
 
 
@@ -173,3 +173,29 @@ def test_validity_note_none_when_current_or_unknown() -> None:
 def test_one_wording_of_a_period(v: Validity, shown: str, label: str) -> None:
     assert period(v) == shown
     assert validity_label(v, TODAY) == label
+
+
+def test_validity_note_names_the_replacement_when_known() -> None:
+    from core.records import DocInfo
+    from core.store import LiveState
+    from retrieval.trust import validity_notes
+
+    old = Validity("2017", "2020", "titel")
+    assert (validity_note("Program mot våld 2017–2020", old, TODAY, "Program mot våld 2021–2025")
+            == "Programmet gällde 2017–2020 och har ersatts av ”Program mot våld 2021–2025”.")
+
+    def info(doc: str, title: str, validity: Validity, replaced_by: str | None = None) -> DocInfo:
+        return DocInfo(doc, title, "h", "m", 1, 1, 0.0, validity=validity, replaced_by=replaced_by)
+
+    docs = {
+        "gammal.md": info("gammal.md", "Program mot våld 2017–2020", old, "ny.md"),
+        "ny.md": info("ny.md", "Program mot våld\n2021–2025", Validity("2021", "2025", "titel")),
+        "borta.md": info("borta.md", "Strategi 2012–2016", Validity("2012", "2016", "titel"), "saknas.md"),
+        "utan.md": info("utan.md", "Riktlinjer 2010–2014", Validity("2010", "2014", "titel")),
+    }
+    state = LiveState("g", "m", 1, 0.0, "c", docs)
+    assert validity_notes(list(docs), state, TODAY) == {
+        "gammal.md": "Programmet gällde 2017–2020 och har ersatts av ”Program mot våld 2021–2025”.",
+        "borta.md": "Strategin gällde 2012–2016 och har ersatts av ”saknas.md”.",  # not indexed: its file name
+        "utan.md": "Riktlinjerna gällde 2010–2014. Kontrollera om de har ersatts.",
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ from core.records import Claim, Passage
 from core.store import LiveState
 from core.wording import chunk_citation
 from retrieval.answer import Answer
+from retrieval.conversation import Understood
 from retrieval.filters import DocFilter
 from retrieval.generate import GENERATED_LABEL, WRITING_NOTE, run_generation, with_generation
 from retrieval.model_rewrite import rewriter_for
@@ -22,12 +22,13 @@ from retrieval.turn import ask_turn
 from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
 from ui.filters import filter_controls
 from ui.llm import configured_language_model
-from ui.render import ShownAnswer, ShownSource, answer_record, literal, when
+from ui.render import ShownAnswer, ShownSource, answer_record, html_text, literal, short_title, when
 from ui.resources import ready
 from ui.sources import link_markdown
 from ui.take_away import COPY_LABEL, DOWNLOAD_LABEL, answer_text, conversation_text
 
 MAYBE_RELEVANT = "Kanske relevant"
+MORE_SOURCES = "Visa fler källor"
 NEW_CONVERSATION = "Ny konversation"
 INTERPRETED = "Tolkat som"
 ANSWERS_PART = "Svarar på"
@@ -45,9 +46,8 @@ def sidebar(state: LiveState) -> DocFilter:
         st.header("Dokumenten")
         latest = max((d.ingested_at for d in state.documents.values()), default=state.created)
         st.metric("Dokument", len(state.documents))
-        st.metric("Avsnitt", state.chunk_count)
+        # No chunk count or model name: staff ask questions; the figures are on the Dokument page.
         st.caption(f"Senast inläst: {when(state.created)} (senaste dokumentet {when(latest)})")
-        st.caption(f"Modell: {state.model_id}")
         st.subheader("Sök bara i")
         return filter_controls(state)
 
@@ -70,16 +70,37 @@ def show_answer(record: ShownAnswer) -> None:
     else:
         st.markdown(literal(record.text))
     st.caption("Källor")
-    for s in record.sources:
-        label = f"[{s.n}] {s.title}" + (f" – {s.where}" if s.where else "")
-        if s.validity:
-            label += f" ({s.validity})"
-        with st.expander(literal(label), expanded=False):
-            st.markdown(f"<div lang='sv'>{s.html}</div>", unsafe_allow_html=True)
-            st.caption(literal(f"Fil: {s.doc}"))
-            st.markdown(link_markdown(s))
+    cited, rest = cited_sources(record)
+    for s in cited:
+        source_expander(s)
+    if rest and st.toggle(f"{MORE_SOURCES} ({len(rest)})", key=f"more-sources-{record.feedback_id}",
+                          help="Passager som söktes fram men inte citeras i svaret."):
+        for s in rest:
+            source_expander(s)
     take_away(record)
     feedback_buttons(record)
+
+
+def cited_sources(record: ShownAnswer) -> tuple[list[ShownSource], list[ShownSource]]:
+    """The sources the answer quotes (shown), and the rest (behind "Visa fler källor");
+    all are shown when none is marked as quoted."""
+    cited_n = {c.n for c in record.generated}
+    cited = [s for s in record.sources if s.quoted or s.n in cited_n]
+    if not cited:
+        return list(record.sources), []
+    return cited, [s for s in record.sources if s not in cited]
+
+
+def source_expander(s: ShownSource) -> None:
+    """One source: its number, short title, place and validity; inside, the passage with
+    the quoted sentences marked, the full title, the file and the link to the original."""
+    label = f"[{s.n}] {short_title(s.title)}" + (f" – {s.where}" if s.where else "")
+    if s.validity:
+        label += f" ({s.validity})"
+    with st.expander(literal(label), expanded=False):
+        st.markdown(f"<div lang='sv'>{s.html}</div>", unsafe_allow_html=True)
+        st.caption(literal(f"Dokument: {' '.join(s.title.split())}") + "  \n" + literal(f"Fil: {s.doc}"))
+        st.markdown(link_markdown(s))
 
 
 def generated_answer(claims: Sequence[Claim], sources: Sequence[ShownSource | Passage]) -> None:
@@ -91,16 +112,17 @@ def generated_answer(claims: Sequence[Claim], sources: Sequence[ShownSource | Pa
             st.markdown(literal(claim.text) + f" \\[{claim.n}\\]")
             source = sources[claim.n - 1] if 0 < claim.n <= len(sources) else None
             where = _where(source)
-            st.markdown(f"<blockquote lang='sv' class='claim-quote'>”<mark>{html.escape(claim.quote)}</mark>”"
-                        f"<br><small>[{claim.n}] {html.escape(where)}</small></blockquote>", unsafe_allow_html=True)
+            st.markdown(f"<blockquote lang='sv' class='claim-quote'>”<mark>{html_text(claim.quote)}</mark>”"
+                        f"<br><small>&#91;{claim.n}&#93; {html_text(where)}</small></blockquote>",
+                        unsafe_allow_html=True)
 
 
 def _where(source: ShownSource | Passage | None) -> str:
     if isinstance(source, ShownSource):
-        return source.title + (f" – {source.where}" if source.where else "")
+        return short_title(source.title) + (f" – {source.where}" if source.where else "")
     if isinstance(source, Passage):
         where = chunk_citation(source.chunk)
-        return source.chunk.title + (f" – {where}" if where else "")
+        return short_title(source.chunk.title) + (f" – {where}" if where else "")
     return ""
 
 
@@ -130,7 +152,7 @@ def maybe_relevant(record: ShownAnswer) -> None:
         st.markdown(f"**{MAYBE_RELEVANT}**")
         st.caption("Inget av detta svarar säkert på frågan, men du kan läsa vidare här:")
         for s in record.sources[:REFUSAL_SHOWN]:
-            st.markdown(literal(s.title) + (f" · {literal(s.where)}" if s.where else ""))
+            st.markdown(literal(short_title(s.title)) + (f" · {literal(s.where)}" if s.where else ""))
             st.caption(literal(f"”{s.excerpt}” – {s.doc}") + " · " + link_markdown(s))
 
 
@@ -169,6 +191,21 @@ def conversation_tools(messages: list[dict[str, Any]]) -> None:
                           icon=":material/download:", key="conversation_download")
 
 
+def _answer_turn(heard: Understood, answer: Answer, model: LanguageModel | None, passages: int,
+                 alone: bool) -> tuple[ShownAnswer, Answer]:
+    """The new question and its answer (written by the model when one is configured)."""
+    if not alone:
+        with st.chat_message("user"):
+            st.markdown(literal(heard.asked))
+    with st.chat_message("assistant") if not alone else st.container():
+        if model is not None and not answer.refused:  # our refusal comes first: no model is asked
+            answer = stream_generated(answer, model, passages)
+        record = answer_record(answer, understood=heard)
+        if not alone:
+            show_answer(record)
+    return record, answer
+
+
 def chat_page() -> None:
     st.title("Fråga dokumenten")
     got = ready()
@@ -179,15 +216,22 @@ def chat_page() -> None:
     st.caption(INTRO_MODEL if model is not None else INTRO)
     docs = sidebar(state)
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
-    if not messages:
-        st.info(f"Exempel: *{EXAMPLE}*")
-    conversation_tools(messages)
-    for message in messages:
-        with st.chat_message(message["role"]):
-            if message["role"] == "user":
-                st.markdown(literal(message["content"]))
-            else:
-                show_answer(message["answer"])
+    # Two slots in the same place in every run: the example (or the conversation tools), and
+    # the conversation with the new question appended in it. Streamlit keeps an element of the
+    # last run on screen until this run draws its position, so a history that moved down by one
+    # would show the previous answer twice while the next one is searched.
+    top, conversation = st.container(), st.container()
+    with top:
+        if not messages:
+            st.info(f"Exempel: *{EXAMPLE}*")
+        conversation_tools(messages)
+    with conversation:
+        for message in messages:
+            with st.chat_message(message["role"]):
+                if message["role"] == "user":
+                    st.markdown(literal(message["content"]))
+                else:
+                    show_answer(message["answer"])
     drafts_panel(messages)
     typed = st.chat_input("Skriv din fråga här …")
     own_words = st.session_state.pop(_PENDING, None)  # "Sök på mina ord": asked alone, unchanged
@@ -205,15 +249,8 @@ def chat_page() -> None:
         st.error(err.swedish_message())
         return
     alone = bool(own_words and not typed)  # drawn with the rest of the conversation, below its answer
-    if not alone:
-        with st.chat_message("user"):
-            st.markdown(literal(heard.asked))
-    with st.chat_message("assistant") if not alone else st.container():
-        if model is not None and not answer.refused:  # our refusal comes first: no model is asked
-            answer = stream_generated(answer, model, res.settings.llm_passages)
-        record = answer_record(answer, understood=heard)
-        if not alone:
-            show_answer(record)
+    with conversation:
+        record, answer = _answer_turn(heard, answer, model, res.settings.llm_passages, alone)
     log_question(res.settings.data_dir, heard.asked, answer.refused, res.settings.log_questions,
                  [c.text for c in answer.generated])
     # The history keeps the masked question only (and the model's answer only in the session).

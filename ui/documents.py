@@ -24,7 +24,7 @@ from core.records import Validity
 from core.store import LiveState, read_live
 from core.wording import period
 from ingest.audit_report import report_detail
-from ingest.formats import UPLOAD_SUFFIXES, format_name_sv, formats_sv
+from ingest.formats import format_name_sv, formats_sv
 from ingest.manifest import DocMeta, load_manifest
 from ingest.pipeline import corpus_files, run_ingest
 from ingest.report import STATUS_SV, Report, read_history
@@ -35,6 +35,7 @@ from ui.auth import coordinator_name, is_coordinator, login_panel, record
 from ui.document_tools import MESSAGES, META_DOC, UPDATE_LABEL, flash, metadata_panel, trash_panel
 from ui.render import literal, when
 from ui.resources import Resources, resources
+from ui.uploads import limit_caption, release
 
 OnUpload = Callable[[str, str, bytes, str | None], None]
 NOT_INGESTED = "ej inläst"
@@ -168,6 +169,7 @@ def _on_upload(corpus_dir: Path, max_bytes: int, key: str) -> None:
     uploads = [(f.name, f.getvalue()) for f in files]
     for level, text in handle_uploads(corpus_dir, uploads, max_bytes, saved, on_result=_audit_upload):
         flash(level, text)
+    release(files)  # saved or refused, the bytes leave the session (and the widget, by its new key)
     if saved:  # the metadata form opens on the (last) uploaded document
         st.session_state[META_DOC] = saved[-1]
         st.session_state[_META_OPEN] = True
@@ -262,12 +264,17 @@ def _actions(res: Resources) -> Report | None:
         if report is not None:
             st.session_state[_REPORT] = report
     key = f"documents_upload_{st.session_state.get(_UPLOAD_ROUND, 0)}"
+    # No type filter: Streamlit's would refuse other files in English (or not at all); our own
+    # check names each refused file in Swedish. Streamlit's size limit is ours, so its own text
+    # shows the real number (server.maxUploadSize bounds the request itself: ./run chat).
     st.file_uploader(
-        f"Ladda upp dokument ({formats_sv('eller')})", type=UPLOAD_SUFFIXES, accept_multiple_files=True,
+        f"Ladda upp dokument ({formats_sv('eller')})", accept_multiple_files=True,
         key=key, on_change=_on_upload, args=(settings.corpus_dir, max_bytes, key),
+        max_upload_size=settings.max_file_mb,
         help=(f"Högst {settings.max_file_mb} MB per fil. En fil med samma namn som ett befintligt dokument "
               f"ersätter det. Filerna läses in när du trycker på ”{UPDATE_LABEL}”."),
     )
+    st.caption(limit_caption(settings.max_file_mb, formats_sv("eller")))
     return report
 
 

@@ -87,6 +87,9 @@ _RESULT = "evaluation_result"  # the last run of this session: {"set", "runs", "
 # --- Plain functions ----------------------------------------------------------------
 
 
+EVAL_SUFFIXES = (".jsonl", ".json", ".txt")
+
+
 def load_upload(name: str, data: bytes) -> list[EvalQuestion]:
     """Parse an uploaded set; EvalSetError lists every invalid line by number."""
     with tempfile.TemporaryDirectory(prefix="utvardering-") as tmp:
@@ -218,8 +221,8 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
         st.caption(_describe(questions))
         return item.path.name, questions
 
-    upload = st.file_uploader(
-        "Ladda upp en utvärderingsmängd (JSON Lines)", type=["jsonl", "json", "txt"], key="evaluation_upload",
+    upload = st.file_uploader(  # no type filter: a wrong file gets our Swedish message, not Streamlit's
+        "Ladda upp en utvärderingsmängd (JSON Lines)", key="evaluation_upload", max_upload_size=settings.max_file_mb,
         help='En fråga per rad: {"id", "question", "relevant": [{"doc", "contains"}], "type", "answer", '
              '"previous"}; "previous" är de tidigare frågorna i samtalet (äldst först) och gör raden till en '
              'uppföljningsfråga, som redovisas som typen uppföljning. '
@@ -228,12 +231,16 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
     )
     if upload is None:
         return None
+    if Path(upload.name).suffix.lower() not in EVAL_SUFFIXES:
+        st.error(literal(f"{upload.name} kan inte användas: en utvärderingsmängd är en JSON Lines-fil "
+                         f"({', '.join(EVAL_SUFFIXES)})."))
+        return None
     try:
         questions = load_upload(upload.name, upload.getvalue())
     except EvalSetError as err:
         st.error(_problems_markdown(literal(f"{upload.name} är felaktig:"), err.problems))
         return None
-    problems = check_phrases(questions, Path(settings.corpus_dir), max_bytes)
+    problems = without_paths(check_phrases(questions, Path(settings.corpus_dir), max_bytes), settings.corpus_dir)
     if problems:
         st.error(_problems_markdown(literal(f"{upload.name} stämmer inte med dokumenten:"), problems))
         return None
@@ -243,6 +250,18 @@ def _choose_set(res: Resources, state: LiveState) -> tuple[str, list[EvalQuestio
                    + literal(", ".join(missing)) + ". Uppdatera indexet på sidan Dokument.")
     st.caption(_describe(questions))
     return upload.name, questions
+
+
+def without_paths(problems: Iterable[str], corpus_dir: Path | str) -> list[str]:
+    """The problems with the server's corpus path said as "dokumentmappen": testers need
+    not see where the server keeps its files."""
+    paths = sorted({str(corpus_dir), str(Path(corpus_dir).resolve())}, key=len, reverse=True)
+    out = []
+    for problem in problems:
+        for path in paths:
+            problem = problem.replace(path, "dokumentmappen")
+        out.append(problem)
+    return out
 
 
 def _problems_markdown(head: str, problems: Sequence[str], limit: int = 50) -> str:

@@ -18,16 +18,40 @@ from retrieval.conversation import Understood
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|$~&])")
 _LINE_START = re.compile(r"^(\s*)(\d{1,9}(?=[.)])|)([-+=.)])", re.MULTILINE)
 EXCERPT_CHARS = 220
-_ITEM_START = re.compile(r"(?:<mark>)?[•\uf0b7](?:\s|$)|(?:<mark>)?[-*–] ")
+_AUTOLINK = re.compile(r"(?<=\w):/|\bwww\.", re.IGNORECASE)  # where GFM would make a link of an address
+_ENTITY_END = re.compile(r"&#?\w+;$")
+_ITEM_START = re.compile(r"(?:<mark>)?[•\uf0b7](?:\s|$)|(?:<mark>)?(?:[-*–]|&#42;) ")  # "*" as html_text writes it
 
 
 def literal(text: str) -> str:
     """Text as Streamlit's Markdown shows it literally: quotes, passages, titles, file
     names and questions are never read as Markdown or HTML (`_2024_`, `# …`, `*`, `[x](y)`,
-    `$…$`), and line breaks stay line breaks."""
+    `$…$`), an address is not made a link (`http://…`, `www.…`), and line breaks stay line
+    breaks."""
     escaped = _MARKDOWN.sub(r"\\\1", text)
     escaped = _LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), escaped)
+    escaped = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)  # no link of its own
     return escaped.replace("\n", "  \n")
+
+
+# Characters Markdown (and Streamlit's math) would act on, as HTML entities: document text
+# inside our HTML is shown as written, never as an image, a link, emphasis or a formula.
+_MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]()!$~|"})
+SHORT_TITLE_CHARS = 80
+
+
+def html_text(text: str) -> str:
+    """Document text for our HTML (st.markdown with unsafe_allow_html): HTML-escaped and
+    with Markdown's characters as entities, so `![x](http://…)` and `[x](http://…)` are
+    shown as written and nothing is fetched."""
+    return html.escape(text).translate(_MARKDOWN_ENTITIES)
+
+
+def short_title(title: str, limit: int = SHORT_TITLE_CHARS) -> str:
+    """A title for a list: its first line, cut at a word (the full title is shown beside
+    the passage)."""
+    first = next((line.strip() for line in title.splitlines() if line.strip()), "")
+    return excerpt(first, limit)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -44,10 +68,10 @@ def highlight_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
     for start, end in sorted(spans):
         if start < pos:
             continue
-        out.append(html.escape(text[pos:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        out.append(html_text(text[pos:start]))
+        out.append(f"<mark>{html_text(text[start:end])}</mark>")
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(html_text(text[pos:]))
     return _flow("".join(out))
 
 
@@ -56,7 +80,9 @@ def _flow(markup: str) -> str:
     where a sentence or heading ended, and let wrapped lines run on."""
     def joint(m: re.Match[str]) -> str:
         before = m.string[: m.start()].rstrip()
-        ended = before.endswith((".", ":", ";", "!", "?", "</mark>")) or not before
+        entity = _ENTITY_END.search(before)  # an escaped character ends the text: "!" ends a sentence
+        ended = (entity.group() == "&#33;" if entity
+                 else before.endswith((".", ":", ";", "!", "?", "</mark>")) or not before)
         blank = m.group(0).count("\n") > 1
         item = _ITEM_START.match(m.string, m.end()) is not None  # a list item starts its own line
         after_item = blank and _ITEM_START.match(_last_line(before)) is not None  # and ends at a blank line

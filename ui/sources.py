@@ -6,14 +6,13 @@ Plain functions; the page itself is ui/source.py."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from core.records import Chunk
-from ui.render import ShownSource, _flow
+from ui.render import ShownSource, _flow, html_text
 
 SOURCE_URL_PATH = "kalla"  # app.py registers ui/source.py under this path
 ANCHOR = "citerat"  # the id of the first quoted sentence (or the cited passage) on the source page
@@ -188,20 +187,20 @@ def cited_html(cited: CitedText) -> str:
         pos = end
     for start, end in cited.headings:
         if not any(a < end and start < b for a, b in marks):
-            cuts.append((start, 2, f"<strong>{html.escape(_clean(cited.text[start:end]))}</strong><br>"))
+            cuts.append((start, 2, f"<strong>{html_text(_clean(cited.text[start:end]))}</strong><br>"))
             cuts.append((end, -1, ""))  # the heading's own text is replaced
     if not marks and cited.passage:  # no quote: an empty anchor where the passage starts
         at = next((a for a, b in cited.headings if a < cited.passage[0] < b), cited.passage[0])
         cuts.append((at, 1, f"<span id='{ANCHOR}'></span>"))
     out, last, anchored = [], 0, False
     for offset, order, markup in sorted(cuts):
-        out.append("" if order == -1 else html.escape(cited.text[last:offset]))
+        out.append("" if order == -1 else html_text(cited.text[last:offset]))
         if markup == "<mark>" and not anchored:
             markup = f"<mark id='{ANCHOR}'>"
         anchored = anchored or markup.startswith(("<mark", "<span"))
         out.append(markup)
         last = offset
-    out.append(html.escape(cited.text[last:]))
+    out.append(html_text(cited.text[last:]))
     return _flow("".join(out))
 
 
