@@ -290,8 +290,9 @@ def read_and_chunk(
         chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap,
         count_tokens=token_counter(embedder),
     )
-    info = describe_document(step.name, step.doc_hash, step.meta_hash, step.meta, title, pages, chunks)
-    return info, chunks, job.notes
+    notes = list(job.notes)
+    info = describe_document(step.name, step.doc_hash, step.meta_hash, step.meta, title, pages, chunks, notes)
+    return info, chunks, notes
 
 
 def embed_hash(model_id: str, text: str) -> str:
