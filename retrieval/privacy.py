@@ -4,8 +4,23 @@ Every question passes through `mask_personal_data` before it is searched, shown
 back, logged or stored. Detected: Swedish personal identity numbers
 (personnummer), coordination numbers (samordningsnummer), Swedish phone numbers
 and e-mail addresses. Check digits and dates are validated with python-stdnum.
-A number shaped like a personnummer that fails validation is still masked (as
-"[nummer]") but reported with ``valid=False`` so the UI can warn differently.
+
+A personnummer or samordningsnummer is YYMMDD or YYYYMMDD, then a separator, then
+four digits. Any separator people write is accepted: none, "-", "–", "+" (aged 100
+or more), ".", "/", a space, and spaces around a sign ("19460921 - 1919"). Which
+are masked:
+
+* a number with a valid date and check digit (python-stdnum's Luhn and date check;
+  for a samordningsnummer the day minus 60), whatever its separator;
+* a number with an invalid check digit or date only when it is written with a
+  personnummer separator ("-", "–", "+", or spaces): "121212-1213" is most likely
+  a mistyped personnummer and is masked as "[nummer]" (``valid=False``, so the UI can
+  warn differently), while bare ten or twelve digits or "123456.7890" that fail
+  the check are some other number (an order, an invoice) and left alone, unless
+  the phone pattern takes them.
+
+Phone numbers: national ("0" + 7-9 digits) or international (+46 / 0046), digit
+groups split by spaces, "-" or "/" (with or without spaces around).
 """
 
 from __future__ import annotations
@@ -66,14 +81,16 @@ _EMAIL = re.compile(
 _PNR = re.compile(
     r"(?<![0-9])(?<![0-9][-\u2013+./:])"
     r"(?P<date>(?:[0-9]{2})?[0-9]{6})"
-    r"(?P<sep>[-\u2013+ \u00a0]?)"
+    r"(?P<sep>[ \u00a0]{0,2}[-\u2013+./][ \u00a0]{0,2}|[ \u00a0]{1,2}|)"
     r"(?P<serial>[0-9]{4})"
     r"(?![0-9])(?![-\u2013+./:][0-9])"
 )
+# The separators that make a number a personnummer even with a wrong check digit.
+_PNR_SEPARATOR = re.compile(r"[ \u00a0]*[-\u2013+]?[ \u00a0]*")
 
 # National ("0" + 7-9 digit subscriber number) or international (+46 / 0046,
 # optionally "(0)") Swedish numbers, digit groups split by space or dash.
-_SEP = r"(?:[ \u00a0]?[-\u2013][ \u00a0]?|[ \u00a0])?"
+_SEP = r"(?:[ \u00a0]?[-\u2013/][ \u00a0]?|[ \u00a0])?"
 _PHONE = re.compile(
     r"(?<![\w+])(?<![0-9][-\u2013./: \u00a0])"
     r"(?:(?:\+|00)46" + _SEP + r"(?:\(0\)" + _SEP + r")?|0)"
@@ -117,7 +134,7 @@ def _is_valid_samordningsnummer(date: str, sign: str, serial: str) -> bool:
 
 def _classify(match: re.Match[str]) -> Finding:
     date, sep, serial = match.group("date", "sep", "serial")
-    sign = "+" if sep == "+" else "-"
+    sign = "+" if "+" in sep else "-"
     start, end = match.span()
     if _is_valid_personnummer(date + sign + serial):
         return Finding("personnummer", start, end, True)
@@ -136,17 +153,17 @@ def find_personal_data(text: str) -> list[Finding]:
         Finding("epost", m.start(), m.end(), True) for m in _EMAIL.finditer(text)
     ]
 
-    # Bare digit runs starting with 0 that fail validation are probably phone
-    # numbers (0701234567, 004687654321); let the phone pass have them first.
+    # A wrong check digit counts only with a personnummer separator (module docstring),
+    # and after the phone numbers: "076217-5266" is a phone number.
     deferred: list[Finding] = []
     for m in _PNR.finditer(text):
         if _overlaps(m.start(), m.end(), found):
             continue
         finding = _classify(m)
-        if not finding.valid and not m.group("sep") and m.group(0).startswith("0"):
-            deferred.append(finding)
-        else:
+        if finding.valid:
             found.append(finding)
+        elif m.group("sep") and _PNR_SEPARATOR.fullmatch(m.group("sep")):
+            deferred.append(finding)
 
     for m in _PHONE.finditer(text):
         if _DATE_LIKE.fullmatch(m.group(0)):
@@ -155,6 +172,7 @@ def find_personal_data(text: str) -> list[Finding]:
             found.append(Finding("telefon", m.start(), m.end(), True))
 
     found.extend(f for f in deferred if not _overlaps(f.start, f.end, found))
+
     return sorted(found, key=lambda f: f.start)
 
 
