@@ -60,7 +60,7 @@ def _scalar(value: object) -> Scalar:
 
 def describe_document(
     name: str, doc_hash: str, meta_hash: str, meta: DocMeta | None, title: str,
-    pages: list[Page], chunks: list[Chunk], notes: list[str] | None = None,
+    pages: list[Page], chunks: list[Chunk], notes: list[str] | None = None, personal_numbers: int = 0,
 ) -> DocInfo:
     """The DocInfo of a document just read and chunked; what could not be analysed is
     appended to `notes` (plain Swedish, for the report)."""
@@ -70,5 +70,5 @@ def describe_document(
         pages=max((p.number or 1) for p in pages), chunks=len(chunks), ingested_at=time.time(),
         kind=m.kind, issuer=m.issuer, source=m.source, adopted=m.adopted, excerpt=m.excerpt,
         validity=validity_for(meta, title), replaced_by=m.replaced_by, statements=statements_of(pages, notes),
-        extra={k: _scalar(v) for k, v in m.extra.items()},
+        extra={k: _scalar(v) for k, v in m.extra.items()}, personal_numbers=personal_numbers,
     )

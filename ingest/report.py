@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import unicodedata
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,19 @@ STATUS_SV = {
     "added": "tillagt", "changed": "ändrat", "unchanged": "oförändrat",
     "removed": "borttaget", "failed": "fel", "metadata": "ny metadata",
 }
+
+
+def shown_name(name: str) -> str:
+    """A file name as text that fits on one line: bytes that are not UTF-8 (Python keeps
+    them as surrogates) as \\xff, control characters such as a newline as \\n or \\x1b."""
+    if any("\udc80" <= ch <= "\udcff" for ch in name):
+        name = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Cs")
+                   else ch for ch in name)
+
+
+def is_utf8_name(name: str) -> bool:
+    return not any("\udc80" <= ch <= "\udcff" for ch in name)
 
 
 @dataclass
@@ -35,6 +51,10 @@ class Report:
     switched: bool = False
     rebuilt: bool = False  # another model or chunk size: every document was embedded again
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # plain Swedish: e.g. a sources.toml entry without a file
+    # The documents that hold personal identity numbers: name -> how many (never the numbers).
+    personal_numbers: dict[str, int] = field(default_factory=dict)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # a run's later line replaces its earlier
 
     @property
     def seconds(self) -> float:
@@ -65,10 +85,18 @@ class Report:
             lines.append("Indexet var redan aktuellt; inget byttes ut." if not self.error else self.error)
         for o in self.outcomes:
             if o.status in ("added", "changed", "removed", "metadata"):
-                lines.append(f"  {STATUS_SV[o.status]}: {o.doc}" + "".join(f"; {n}" for n in o.notes))
+                lines.append(f"  {STATUS_SV[o.status]}: {shown_name(o.doc)}" + "".join(f"; {n}" for n in o.notes))
         for o in self.failed:
-            lines.append(f"  FEL {o.doc}: {o.reason}")
+            lines.append(f"  FEL {shown_name(o.doc)}: {o.reason}")
+        lines += [f"  VARNING: {w}" for w in self.warnings]
+        lines += personal_numbers_sv(self.personal_numbers)
         return "\n".join(lines)
+
+
+def personal_numbers_sv(counts: dict[str, int]) -> list[str]:
+    """Report lines for the documents holding personal identity numbers (never the numbers)."""
+    return [f"  PERSONNUMMER i {shown_name(doc)}: {n} st; kontrollera att de får visas för alla användare"
+            for doc, n in sorted(counts.items())]
 
 
 def append_history(data_dir: Path, report: Report) -> None:
@@ -78,16 +106,22 @@ def append_history(data_dir: Path, report: Report) -> None:
 
 
 def read_history(data_dir: Path, last: int = 20) -> list[dict[str, Any]]:
+    """The last runs, oldest first. A run writes a line when it switches and another when
+    it ends (ingest/pipeline.py): the later line of a run replaces the earlier, so a run
+    killed after its switch is still there."""
     path = data_dir / HISTORY
     if not path.exists():
         return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines()[-last:]:
+    rows: dict[str, dict[str, Any]] = {}
+    for i, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()[-2 * last:]):
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a crash
-    return rows
+        if isinstance(row, dict):
+            rows.pop(str(row.get("run_id") or i), None)
+            rows[str(row.get("run_id") or i)] = row
+    return list(rows.values())[-last:]
 
 
 MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
@@ -126,9 +160,12 @@ def history_sv(rows: list[dict[str, Any]]) -> str:
                          f" (varav {row.get('chunks_embedded', 0)} nyberäknade)."
                          + ("" if row.get("switched") else " Indexet byttes inte ut."))
         for o in row.get("outcomes") or []:
+            doc = shown_name(str(o.get("doc")))
             if o.get("status") == "failed":
-                lines.append(f"  FEL {o.get('doc')}: {o.get('reason')}")
+                lines.append(f"  FEL {doc}: {o.get('reason')}")
             for note in o.get("notes") or []:
-                lines.append(f"  OBS {o.get('doc')}: {note}")
+                lines.append(f"  OBS {doc}: {note}")
+        lines += [f"  VARNING: {w}" for w in row.get("warnings") or []]
+        lines += personal_numbers_sv(row.get("personal_numbers") or {})
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
