@@ -50,7 +50,7 @@ from ingest.manifest import DocMeta, load_manifest
 from ingest.ocr import OcrJob
 from ingest.plan import CorpusFile, Plan, Step, make_plan
 from ingest.readers import os_reason, read_document
-from ingest.report import DocOutcome, Report, append_history, is_utf8_name, shown_name
+from ingest.report import DocOutcome, Report, append_history, is_utf8_name, note_switch, settle_switched, shown_name
 from ingest.trash import purge_expired
 
 Progress = Callable[[float, str], None]
@@ -82,6 +82,7 @@ def run_ingest(
     crash tests); `index_text` is what the model reads of a chunk (for benchmarks)."""
     with ingest_lock(settings.data_dir), ingest_lease(settings, client):
         report = Report(started=time.time())
+        settle_switched(settings.data_dir)  # a run killed after its switch
         try:
             _run(settings, embedder, client, progress, on_phase or _no_phase, index_text, report)
         except Exception as err:
@@ -356,10 +357,7 @@ def publish(
     switch_live(client, replace(state, created=time.time()))
     report.generation = state.generation
     report.switched = True
-    # The history line of the switch, in case the run is killed before it ends (the
-    # line at its end replaces this one: ingest/report.read_history).
-    report.finished = time.time()
-    append_history(settings.data_dir, replace(report, error="inläsningen avbröts efter bytet till det nya indexet"))
+    note_switch(settings.data_dir, report)  # recorded even if the run is killed from here on
     on_phase("switched")
     _drop_generations(client, settings, [state.generation] + ([state.previous] if state.previous else []))
 

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 HISTORY = "ingest-history.jsonl"
+# The report of a run that has switched, until its line is in the history: a run killed
+# after its switch is recorded from it (by the next run, and by read_history meanwhile).
+SWITCHED = "ingest-switched.json"
 STATUS_SV = {
     "added": "tillagt", "changed": "ändrat", "unchanged": "oförändrat",
     "removed": "borttaget", "failed": "fel", "metadata": "ny metadata",
@@ -100,28 +103,68 @@ def personal_numbers_sv(counts: dict[str, int]) -> list[str]:
 
 
 def append_history(data_dir: Path, report: Report) -> None:
+    _append_line(data_dir, report.to_dict())
+    (data_dir / SWITCHED).unlink(missing_ok=True)
+
+
+def _append_line(data_dir: Path, row: dict[str, Any]) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / HISTORY).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def read_history(data_dir: Path, last: int = 20) -> list[dict[str, Any]]:
-    """The last runs, oldest first. A run writes a line when it switches and another when
-    it ends (ingest/pipeline.py): the later line of a run replaces the earlier, so a run
-    killed after its switch is still there."""
+KILLED_AFTER_SWITCH = "inläsningen avbröts efter bytet till det nya indexet"
+
+
+def note_switch(data_dir: Path, report: Report) -> None:
+    """Keep the report of a run that has just switched, as it would read if the run were
+    killed now; append_history removes it."""
+    report.finished = time.time()  # set again when the run ends
+    row = {**report.to_dict(), "error": KILLED_AFTER_SWITCH}
+    tmp = data_dir / f"{SWITCHED}.tmp"
+    tmp.write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, data_dir / SWITCHED)
+
+
+def _switched_row(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        row = json.loads((data_dir / SWITCHED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return row if isinstance(row, dict) else None
+
+
+def settle_switched(data_dir: Path) -> None:
+    """Append the line of a run killed after its switch (called under the ingest lock)."""
+    row = _switched_row(data_dir)
+    if row is not None and not any(r.get("run_id") == row.get("run_id") for r in _rows(data_dir, 5)):
+        _append_line(data_dir, row)
+    (data_dir / SWITCHED).unlink(missing_ok=True)
+
+
+def _rows(data_dir: Path, last: int) -> list[dict[str, Any]]:
     path = data_dir / HISTORY
     if not path.exists():
         return []
-    rows: dict[str, dict[str, Any]] = {}
-    for i, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()[-2 * last:]):
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[-last:]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a crash
         if isinstance(row, dict):
-            rows.pop(str(row.get("run_id") or i), None)
-            rows[str(row.get("run_id") or i)] = row
-    return list(rows.values())[-last:]
+            rows.append(row)
+    return rows
+
+
+def read_history(data_dir: Path, last: int = 20) -> list[dict[str, Any]]:
+    """The last runs, oldest first, with a run killed after its switch that no run has
+    recorded yet."""
+    rows = _rows(data_dir, last)
+    pending = _switched_row(data_dir)
+    if pending is not None and not any(r.get("run_id") == pending.get("run_id") for r in rows):
+        rows = [*rows, pending][-last:]
+    return rows
 
 
 MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",

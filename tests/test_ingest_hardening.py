@@ -164,20 +164,24 @@ def test_a_run_killed_after_its_switch_is_in_the_history(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", KILL_AT_SWITCH], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 9, done.stderr
-    (row,) = read_history(tmp_path / "data")
-    assert row["switched"] and row["generation"] and row["counts"]["added"] == 1
+    (row,) = read_history(tmp_path / "data")  # before any other run
+    assert row["switched"] and row["generation"] and row["counts"]["added"] == 1 and row["seconds"] > 0
     assert "det nya indexet hann tas i bruk" in history_sv([row])
-    live = read_live(open_client(_settings(tmp_path, corpus)))
+    settings = _settings(tmp_path, corpus)
+    live = read_live(open_client(settings))
     assert live is not None and live.generation == row["generation"]
+    run_ingest(settings, HashingEmbedder(), open_client(settings))  # the next run records it
+    lines = (tmp_path / "data" / "ingest-history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["run_id"] for line in lines][0] == row["run_id"] and len(lines) == 2
+    assert len(read_history(tmp_path / "data")) == 2
 
 
 def test_a_finished_run_has_one_history_line(tmp_path: Path) -> None:
     settings = _settings(tmp_path, _corpus(tmp_path))
     report = run_ingest(settings, HashingEmbedder(), open_client(settings))
     lines = (settings.data_dir / "ingest-history.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 2 and json.loads(lines[0])["error"]  # the line of the switch, then the final one
-    (row,) = read_history(settings.data_dir)
-    assert row["run_id"] == report.run_id and row["error"] is None
+    assert len(lines) == 1 and json.loads(lines[0])["run_id"] == report.run_id
+    assert not json.loads(lines[0])["error"] and not (settings.data_dir / "ingest-switched.json").exists()
 
 
 @pytest.mark.parametrize("mask", [False, True])
