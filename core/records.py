@@ -110,6 +110,9 @@ class DocInfo:
     # built before they were).
     kind_group: str = ""
     issuer_group: str = ""
+    # Valid personnummer and samordningsnummer in the text as read (masked in the index
+    # with ASSISTANT_MASK_INDEX); the numbers themselves are never kept.
+    personal_numbers: int = 0
     extra: Mapping[str, Scalar] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def __post_init__(self) -> None:

@@ -27,6 +27,7 @@ _ABBR = frozenset(
     "exkl fr.o.m t.o.m ang tel dnr st f.d o.s.v p".split()
 )
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"”»)\]]*\s+(?=[\"“«(\[]?[A-ZÅÄÖ0-9])")
+_WORD_WINDOW = 64
 _ELLIPSIS = re.compile(r"\[(?:\.\.\.|…)\]")
 
 
@@ -108,7 +109,9 @@ def split_unit(text: str, u: Unit) -> list[tuple[int, int]]:
         return [(u.start, u.end)]
     cuts: list[tuple[int, int]] = []
     for m in _BOUNDARY.finditer(text, u.start, u.end):
-        tok = re.search(r"(\S+)$", text[u.start : m.start()])
+        # Only the last characters before the cut are looked at (a slice from the unit's
+        # start would make a long paragraph quadratic); a longer word is no abbreviation.
+        tok = re.search(r"(\S+)$", text[max(u.start, m.start() - _WORD_WINDOW) : m.start()])
         if tok and tok.group(1).lower().rstrip(".").lstrip("(") in _ABBR:
             continue
         cuts.append((m.start(), m.end()))

@@ -96,6 +96,7 @@ class Settings:
     llm_timeout: float = 90.0  # ASSISTANT_LLM_TIMEOUT: seconds for the whole answer
     llm_passages: int = 3  # ASSISTANT_LLM_PASSAGES: the top passages the model is shown (each costs prompt time)
     llm_rewrite: bool = False  # ASSISTANT_LLM_REWRITE: the model rewrites follow-ups (the rule stays the fallback)
+    mask_index: bool = False  # ASSISTANT_MASK_INDEX: personnummer in documents are masked in the index
 
     @property
     def max_file_bytes(self) -> int:
@@ -156,4 +157,5 @@ def load_settings() -> Settings:
         llm_timeout=_float("ASSISTANT_LLM_TIMEOUT", 90.0),
         llm_passages=_int("ASSISTANT_LLM_PASSAGES", 3),
         llm_rewrite=_bool("ASSISTANT_LLM_REWRITE", False),
+        mask_index=_bool("ASSISTANT_MASK_INDEX", False),
     )

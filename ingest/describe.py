@@ -10,7 +10,7 @@ from pathlib import Path
 from core.records import Chunk, DocInfo, Page, Scalar, Statement
 from ingest.formats import is_markdown
 from ingest.manifest import DocMeta
-from ingest.responsibility import extract_responsibilities
+from ingest.responsibility import MAX_SENTENCE_CHARS, extract_responsibilities
 from ingest.validity import validity_for
 
 
@@ -38,13 +38,20 @@ def document_title(meta: DocMeta | None, pages: list[Page], name: str) -> str:
     return stem[:1].upper() + stem[1:]
 
 
-def statements_of(pages: list[Page]) -> tuple[Statement, ...]:
-    """Who is to do what, per page; offsets are into the page text."""
-    return tuple(
+def statements_of(pages: list[Page], notes: list[str] | None = None) -> tuple[Statement, ...]:
+    """Who is to do what, per page; offsets are into the page text. A note on the
+    sentences too long to analyse is appended to `notes`."""
+    skipped: list[tuple[int, int]] = []
+    out = tuple(
         Statement(r.actor, r.measure, r.sentence_display, page.number, r.start, r.end)
         for page in pages
-        for r in extract_responsibilities(page.text)
+        for r in extract_responsibilities(page.text, skipped)
     )
+    if skipped and notes is not None:
+        limit = f"{MAX_SENTENCE_CHARS:,}".replace(",", "\u00a0")
+        notes.append(f"{len(skipped)} {'mening' if len(skipped) == 1 else 'meningar'} längre än {limit} tecken "
+                     "söktes inte igenom efter ansvarsfördelning (texten finns i indexet)")
+    return out
 
 
 def _scalar(value: object) -> Scalar:
@@ -53,14 +60,15 @@ def _scalar(value: object) -> Scalar:
 
 def describe_document(
     name: str, doc_hash: str, meta_hash: str, meta: DocMeta | None, title: str,
-    pages: list[Page], chunks: list[Chunk],
+    pages: list[Page], chunks: list[Chunk], notes: list[str] | None = None, personal_numbers: int = 0,
 ) -> DocInfo:
-    """The DocInfo of a document just read and chunked."""
+    """The DocInfo of a document just read and chunked; what could not be analysed is
+    appended to `notes` (plain Swedish, for the report)."""
     m = meta or DocMeta()
     return DocInfo(
         doc=name, title=title, doc_hash=doc_hash, meta_hash=meta_hash,
         pages=max((p.number or 1) for p in pages), chunks=len(chunks), ingested_at=time.time(),
         kind=m.kind, issuer=m.issuer, source=m.source, adopted=m.adopted, excerpt=m.excerpt,
-        validity=validity_for(meta, title), replaced_by=m.replaced_by, statements=statements_of(pages),
-        extra={k: _scalar(v) for k, v in m.extra.items()},
+        validity=validity_for(meta, title), replaced_by=m.replaced_by, statements=statements_of(pages, notes),
+        extra={k: _scalar(v) for k, v in m.extra.items()}, personal_numbers=personal_numbers,
     )

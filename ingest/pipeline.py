@@ -9,9 +9,11 @@ drop old ones)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,7 @@ from chromadb.api import ClientAPI
 
 from core.embedders import Embedder, token_counter
 from core.errors import AssistantError, DocumentError
+from core.privacy import identity_numbers, mask_identity_numbers
 from core.records import Chunk, DocInfo
 from core.settings import Settings
 from core.store import (
@@ -43,11 +46,11 @@ from ingest.describe import describe_document, document_title
 from ingest.formats import check_size, check_type, is_markdown
 from ingest.kept_vectors import forget_vectors, keep_vectors, kept_vectors
 from ingest.lock import ingest_lock
-from ingest.manifest import load_manifest
+from ingest.manifest import DocMeta, load_manifest
 from ingest.ocr import OcrJob
 from ingest.plan import CorpusFile, Plan, Step, make_plan
 from ingest.readers import os_reason, read_document
-from ingest.report import DocOutcome, Report, append_history
+from ingest.report import DocOutcome, Report, append_history, is_utf8_name, note_switch, settle_switched, shown_name
 from ingest.trash import purge_expired
 
 Progress = Callable[[float, str], None]
@@ -79,6 +82,7 @@ def run_ingest(
     crash tests); `index_text` is what the model reads of a chunk (for benchmarks)."""
     with ingest_lock(settings.data_dir), ingest_lease(settings, client):
         report = Report(started=time.time())
+        settle_switched(settings.data_dir)  # a run killed after its switch
         try:
             _run(settings, embedder, client, progress, on_phase or _no_phase, index_text, report)
         except Exception as err:
@@ -99,7 +103,7 @@ def _run(
     manifest = load_manifest(settings.corpus_dir)  # a malformed manifest stops the run here
     # v4: PDF running lines and hyphens, Word, HTML; v5: PDF reading order from word geometry,
     # tables as rows, and OCR of PDF pages without a text layer
-    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v5"
+    chunking = f"{settings.chunk_tokens}/{settings.chunk_overlap}/v5" + ("/masked" if settings.mask_index else "")
     live = read_live(client)
     # Another model or chunking: every document is chunked and embedded again.
     report.rebuilt = live is not None and (live.model_id != embedder.model_id or live.chunking != chunking)
@@ -110,7 +114,8 @@ def _run(
     on_phase("locked")
     purge_expired(settings.data_dir, settings.trash_days)
     forget_vectors(settings.data_dir, older_than_days=settings.trash_days)
-    files = hash_files(corpus_files(settings.corpus_dir), settings.max_file_bytes)
+    files = hash_files(corpus_files(settings.corpus_dir), settings.max_file_bytes, settings.corpus_dir)
+    report.warnings += missing_in_manifest(manifest, files)
     old_records, vectors = stored_records(client, live, embedder.model_id)
     plan = make_plan(files, manifest, live_docs, {n: len(r) for n, r in old_records.items()}, report.rebuilt)
     # A document put back as it was removed (Ångra) takes the vectors kept at its removal.
@@ -123,6 +128,7 @@ def _run(
     grouped = with_groups(build.documents)  # the filters' document groups (ingest/classify.py)
     regrouped = any(grouped[name] is not info for name, info in build.documents.items())
     build.documents = grouped
+    report.personal_numbers = {n: i.personal_numbers for n, i in build.documents.items() if i.personal_numbers}
     removed = sorted(set(plan.removed) | {name for name in build.dropped if name in live_docs})
     report.outcomes += [DocOutcome(name, "removed", live_docs[name].chunks) for name in removed]
     keep_removed_vectors(settings.data_dir, removed, live_docs, old_records)
@@ -153,7 +159,8 @@ def keep_removed_vectors(data_dir: Path, removed: list[str], live_docs: dict[str
 
 
 def corpus_files(corpus_dir: Path) -> list[tuple[str, Path]]:
-    """(name relative to the corpus folder, path) of every candidate document."""
+    """(name relative to the corpus folder, path) of every candidate document. A name
+    that is not UTF-8 is given escaped (ingest/report.shown_name): hash_files refuses it."""
     out = []
     for path in sorted(corpus_dir.rglob("*")):
         rel = path.relative_to(corpus_dir)
@@ -161,16 +168,27 @@ def corpus_files(corpus_dir: Path) -> list[tuple[str, Path]]:
             continue
         if rel.as_posix() == "sources.toml":
             continue
-        out.append((rel.as_posix(), path))
+        name = rel.as_posix()
+        out.append((name if is_utf8_name(name) else shown_name(name), path))
     return out
 
 
-def hash_files(files: list[tuple[str, Path]], max_bytes: int) -> list[CorpusFile]:
+NOT_UTF8_NAME = "filnamnet är inte giltig UTF-8; byt namn på filen så läses den in"
+OUTSIDE_CORPUS = "filen är en länk till en fil utanför dokumentmappen och läses inte in"
+
+
+def hash_files(files: list[tuple[str, Path]], max_bytes: int, corpus_dir: Path | None = None) -> list[CorpusFile]:
     """The content hash of every file, or why it is refused before it is read (an
-    unsupported type or a too large file is not hashed)."""
+    unsupported type, a too large file, a name that is not UTF-8, a link out of
+    `corpus_dir` is not hashed)."""
+    root = corpus_dir.resolve() if corpus_dir is not None else None
     out = []
     for name, path in files:
         try:
+            if not is_utf8_name(os.fspath(path)):
+                raise DocumentError(name, NOT_UTF8_NAME)
+            if root is not None and not path.resolve().is_relative_to(root):
+                raise DocumentError(name, OUTSIDE_CORPUS)
             check_type(name, path.suffix)
             check_size(name, path.stat().st_size, max_bytes)
             out.append(CorpusFile(name, path, doc_hash=hashlib.sha256(path.read_bytes()).hexdigest()))
@@ -179,6 +197,13 @@ def hash_files(files: list[tuple[str, Path]], max_bytes: int) -> list[CorpusFile
         except OSError as err:  # unreadable or vanished
             out.append(CorpusFile(name, path, refused=os_reason(err)))
     return out
+
+
+def missing_in_manifest(manifest: dict[str, DocMeta], files: list[CorpusFile]) -> list[str]:
+    """Warnings (plain Swedish) for sources.toml entries whose file is not in the corpus folder."""
+    present = {unicodedata.normalize("NFC", f.name) for f in files}
+    return [f"sources.toml har uppgifter om {shown_name(name)}, men filen finns inte i dokumentmappen"
+            for name in sorted(set(manifest) - present)]
 
 
 def stored_records(
@@ -284,14 +309,19 @@ def read_and_chunk(
     job = OcrJob(command=settings.ocr_command, page_seconds=settings.ocr_page_seconds,
                  max_pages=settings.ocr_max_pages, on_page=on_page)
     pages = read_document(step.path, step.name, settings.max_file_bytes, ocr=job)
+    numbers = sum(len(identity_numbers(page.text)) for page in pages)
+    if numbers and settings.mask_index:  # before chunking: chunk offsets index the masked text
+        pages = [replace(page, text=mask_identity_numbers(page.text).text) for page in pages]
     title = document_title(step.meta, pages, step.name)
     chunks = chunk_pages(
         pages, doc=step.name, title=title, doc_hash=step.doc_hash, markdown=is_markdown(step.name),
         chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap,
         count_tokens=token_counter(embedder),
     )
-    info = describe_document(step.name, step.doc_hash, step.meta_hash, step.meta, title, pages, chunks)
-    return info, chunks, job.notes
+    notes = list(job.notes)
+    info = describe_document(step.name, step.doc_hash, step.meta_hash, step.meta, title, pages, chunks, notes,
+                             personal_numbers=numbers)
+    return info, chunks, notes
 
 
 def embed_hash(model_id: str, text: str) -> str:
@@ -327,6 +357,7 @@ def publish(
     switch_live(client, replace(state, created=time.time()))
     report.generation = state.generation
     report.switched = True
+    note_switch(settings.data_dir, report)  # recorded even if the run is killed from here on
     on_phase("switched")
     _drop_generations(client, settings, [state.generation] + ([state.previous] if state.previous else []))
 

@@ -27,18 +27,35 @@ Rules (all Swedish surface patterns, no model):
 Sentences are found on the original text by the one sentence splitter,
 `core.sentences` (the quotes of an answer use it too); `start`/`end` index the input text.
 `measure` is whitespace-collapsed; `sentence` is verbatim (may hold newlines).
+
+The analysis of one sentence grows with the square of its length (every actor
+mention looks at the text before it), so a sentence longer than
+MAX_SENTENCE_CHARS (no real sentence is: the longest in the corpus has 1,783
+characters, the longest with a statement 355) is skipped and its span reported;
+the rest is linear in the text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from core.sentences import display, split_unit, units
 from ingest import actors as lx
 from ingest.actors import ANAPHOR, expand_joint_list, find_mentions, is_agency, normalise_actor
 
-__all__ = ["Responsibility", "expand_joint_list", "extract_responsibilities", "normalise_actor"]
+__all__ = [
+    "MAX_SENTENCE_CHARS", "Responsibility", "expand_joint_list", "extract_responsibilities", "normalise_actor",
+]
+
+MAX_SENTENCE_CHARS = 1000
+
+
+@lru_cache(maxsize=64)
+def _mentions(ns: str) -> tuple[lx.Mention, ...]:
+    """The mentions of one sentence, found once (masking, unmasking and the context use them)."""
+    return tuple(find_mentions(ns))
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,7 @@ class _Ctx:
 
 
 def _mask(ns: str, ctx: _Ctx) -> tuple[str, list[_Group]]:
-    mentions = find_mentions(ns)
+    mentions = _mentions(ns)
     parts, pos = [], 0
     for i, m in enumerate(mentions):
         parts += [ns[pos : m.start], f"\x01{i}\x02"]
@@ -102,7 +119,7 @@ def _mask(ns: str, ctx: _Ctx) -> tuple[str, list[_Group]]:
 
 
 def _unmask(s: str, ns: str) -> str:
-    mentions = find_mentions(ns)
+    mentions = _mentions(ns)
     return re.sub(r"\x01(\d+)\x02", lambda m: mentions[int(m.group(1))].surface, s)
 
 
@@ -210,8 +227,9 @@ def _analyse(ns: str, ctx: _Ctx, item_first: bool) -> tuple[list[Row], list[str]
     return rows, leadin
 
 
-def extract_responsibilities(text: str) -> list[Responsibility]:
-    """One Responsibility per (actor, sentence) stating what the actor is to do."""
+def extract_responsibilities(text: str, skipped: list[tuple[int, int]] | None = None) -> list[Responsibility]:
+    """One Responsibility per (actor, sentence) stating what the actor is to do. The
+    spans of sentences too long to analyse (MAX_SENTENCE_CHARS) are appended to `skipped`."""
     ctx = _Ctx()
     out: list[Responsibility] = []
     list_scope: list[str] | None = None
@@ -230,6 +248,11 @@ def extract_responsibilities(text: str) -> list[Responsibility]:
                 continue
         new_scope: list[str] | None = None
         for j, (s, e) in enumerate(split_unit(text, unit)):
+            if e - s > MAX_SENTENCE_CHARS:
+                if skipped is not None:
+                    skipped.append((s, e))
+                ctx.prev_actors = []
+                continue
             ns = " ".join(text[s:e].split())
             rows, leadin = _analyse(ns, ctx, unit.kind == "item" and j == 0)
             if leadin and not rows:
@@ -247,7 +270,7 @@ def extract_responsibilities(text: str) -> list[Responsibility]:
                 out.append(Responsibility(actor, measure, text[s:e], s, e))
                 if is_agency(actor):
                     ctx.last_agency = actor
-            named = [m.actor for m in find_mentions(ns) if is_agency(m.actor)]
+            named = [m.actor for m in _mentions(ns) if is_agency(m.actor)]
             ctx.last_mentioned = named[-1] if named else ctx.last_mentioned
             if rows:
                 ctx.prev_actors = list(dict.fromkeys(r[0] for r in rows))

@@ -1,4 +1,4 @@
-"""Plain text and Markdown files: decoding (UTF-8, UTF-16 with BOM, cp1252) into one page."""
+"""Plain text and Markdown files: decoding (UTF-8, UTF-16 with or without BOM, cp1252) into one page."""
 
 from __future__ import annotations
 
@@ -18,9 +18,26 @@ def read_text(data: bytes, name: str) -> list[Page]:
     return [Page(number=None, text=text)]
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when `data` looks like mostly Latin text in UTF-16
+    without a byte order mark (every other byte NUL), else None."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    sample = data[:4096]
+    half = len(sample) // 2
+    if sample[1::2].count(0) >= half * 0.6 and sample[0::2].count(0) <= half * 0.1:
+        return "utf-16-le"
+    if sample[0::2].count(0) >= half * 0.6 and sample[1::2].count(0) <= half * 0.1:
+        return "utf-16-be"
+    return None
+
+
 def _decode_text(data: bytes, name: str) -> str:
+    utf16 = _utf16_without_bom(data)
     if data.startswith(BOMS_UTF16):
         text = try_decode(data, "utf-16", True)
+    elif utf16 is not None:
+        text = try_decode(data, utf16, True)
     else:
         text = try_decode(data, "utf-8-sig", True)
         if text is None:

@@ -223,4 +223,6 @@ def test_killed_ingests_leave_the_previous_state_and_the_next_run_completes(tmp_
     reader.close()
     assert (data / "ingest.lock").exists()  # left by the killed runs; it never blocked
     history = (data / "ingest-history.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(history) == 2  # killed runs and the busy one leave no report; completed ones do
+    # Killed runs and the busy one leave no report, except the one killed after its switch
+    # (recorded by the next run); completed ones do.
+    assert len(history) == 3 and '"switched": true' in history[1]

@@ -72,7 +72,7 @@ def test_samordningsnummer(number: str) -> None:
     assert result.text == "Samordningsnummer [samordningsnummer]."
 
 
-@pytest.mark.parametrize("number", [*VALID_FORMATS, COORDINATION])
+@pytest.mark.parametrize("number", [n for n in [*VALID_FORMATS, COORDINATION] if not n.isdigit()])
 def test_invalid_check_digit_is_masked_but_not_valid(number: str) -> None:
     bad = _with_bad_check_digit(number)
     assert not personnummer.is_valid(bad)
@@ -82,6 +82,12 @@ def test_invalid_check_digit_is_masked_but_not_valid(number: str) -> None:
     assert result.text == "Gäller [nummer] i ärendet"
     assert bad not in result.text
     assert bad.replace("-", "").replace("+", "").replace(" ", "") not in result.text
+
+
+@pytest.mark.parametrize("number", ["1212121213", "191212121213", "121212.1213", "121212/1213"])
+def test_invalid_check_digit_without_a_personnummer_separator_is_another_number(number: str) -> None:
+    """Bare digits (or "." / "/") failing the check are an order or invoice number (module docstring)."""
+    assert find_personal_data(f"Order {number} skickad") == []
 
 
 @pytest.mark.parametrize("number", ["991332-1234", "19990231-1234", "121232 1212"])
