@@ -61,15 +61,21 @@ def test_staff_see_the_page_with_the_name_escaped_and_no_server_path(site: Path)
     assert "Traceback" not in shown and os.fspath(site.parent) not in shown and "/tmp" not in shown
 
 
-def test_the_coordinators_update_reports_the_name_and_ingests_the_rest(
-    site: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _coordinator_updates(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The Dokument page after a coordinator's login and "Uppdatera index"."""
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     at = _page(AppTest.from_file(str(REPO / "app.py"), default_timeout=300))
     at.sidebar.text_input(key="coordinator_password_input").input(PASSWORD)
     next(b for b in at.sidebar.button if b.label == "Logga in som samordnare").click().run()
     at.button(key="documents_update").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_coordinators_update_reports_the_name_and_ingests_the_rest(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _coordinator_updates(monkeypatch)
     summary = at.text[0].value
     assert f"FEL {BAD_SHOWN}: {NOT_UTF8_NAME}" in summary
     assert "tillagt: rad\\nbrytning.md" in summary.splitlines()[-3:] or "tillagt: rad\\nbrytning.md" in summary
@@ -78,3 +84,17 @@ def test_the_coordinators_update_reports_the_name_and_ingests_the_rest(
     assert rows[BAD_SHOWN]["Orsak"] == NOT_UTF8_NAME
     assert rows["rad\nbrytning.md"]["Status"] == "inläst"
     assert "Traceback" not in _shown(at)
+
+
+def test_documents_holding_personnummer_are_flagged_to_the_coordinator_only(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (site / "beslut.md").write_text("# Beslut\n\nBeslutet gäller 19121212-1212 och 19121212-1212.\n",
+                                    encoding="utf-8")
+    at = _coordinator_updates(monkeypatch)
+    listing = next(d for d in at.dataframe if "Personnummer" in d.value.columns and "Status" in d.value.columns)
+    rows = {str(r["Fil"]): r for r in listing.value.to_dict("records")}
+    assert rows["beslut.md"]["Personnummer"] == 2
+    assert "19121212" not in _shown(at)
+    staff = _page(AppTest.from_file(str(REPO / "app.py"), default_timeout=300))
+    for frame in staff.dataframe:
+        assert "19121212" not in frame.value.to_string()

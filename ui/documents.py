@@ -89,7 +89,7 @@ def document_rows(
             "Titel": info.title, "Fil": name, "Typ": info.kind or "",
             "Format": format_name_sv(name), "Sidor": info.pages,
             "Avsnitt": info.chunks, "Giltighet": period(info.validity), "Inläst": when(info.ingested_at),
-            "Status": status, "Orsak": reason,
+            "Status": status, "Orsak": reason, "Personnummer": info.personal_numbers or None,
         })
     for name in sorted(set(on_disk) - set(documents)):
         meta = manifest.get(_nfc(name))
@@ -348,13 +348,18 @@ def documents_page() -> None:
         st.info("Det finns inga dokument ännu.")
     else:
         st.dataframe(
-            rows, hide_index=True, column_order=LIST_COLUMNS, placeholder="–",
+            # Coordinators see how many personal identity numbers a document holds (never
+            # the numbers): theirs to decide on ASSISTANT_MASK_INDEX or a new version.
+            rows, hide_index=True, column_order=LIST_COLUMNS + (["Personnummer"] if coordinator else []),
+            placeholder="–",
             column_config={
                 "Titel": st.column_config.TextColumn(width="large"),
                 "Status": st.column_config.TextColumn(width="medium"),
                 "Sidor": st.column_config.NumberColumn(format="%d", width="small"),
                 "Avsnitt": st.column_config.NumberColumn(format="%d", width="small"),
                 "Orsak": st.column_config.TextColumn(width="large"),
+                "Personnummer": st.column_config.NumberColumn(
+                    format="%d", width="small", help="Personnummer eller samordningsnummer i dokumentet (antal)"),
             },
         )
     parts = []
