@@ -358,6 +358,23 @@ def test_question_outside_the_documents_is_refused(app: App, page: Any, shots: S
     shots(page, "refusal")
 
 
+def _click_copy_button(code: Any) -> None:
+    """st.code's copy button fades in on hover; on a loaded machine the expander above it
+    may still be moving, and Playwright then waits for a stable box until it times out.
+    Hover and try again a few times before clicking where the button is."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = code.locator("button").first
+    for _ in range(5):
+        code.hover()
+        try:
+            button.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    button.click(force=True)
+
+
 def test_a_follow_up_is_understood_copied_and_asked_in_own_words(app: App, browser: Any, shots: Shots) -> None:
     """The second question answered from the first one's topic, "Tolkat som" shown, the
     answer with its sources on the clipboard (st.code's copy button), the words as typed
@@ -375,8 +392,7 @@ def test_a_follow_up_is_understood_copied_and_asked_in_own_words(app: App, brows
         shots(page, "follow-up-understood", show=answer)
         answer.get_by_text("Kopiera svaret med källor").click()
         code = answer.locator('[data-testid="stCode"]')
-        code.hover()
-        code.locator("button").first.click()
+        _click_copy_button(code)
         page.wait_for_timeout(500)
         copied = page.evaluate("navigator.clipboard.readText()")
         assert copied.startswith("Fråga: Och vem ska göra det?\nTolkat som: Vem ska göra det"), copied
