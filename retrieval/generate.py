@@ -145,15 +145,28 @@ def _content_words(text: str) -> int:
 
 
 class _Checker:
-    """The rules for one answer (see the module's text)."""
+    """The rules for one answer (see the module's text), and what they let through so far."""
 
     def __init__(self, question: str, passages: Sequence[Passage]) -> None:
         self.passages = passages
         self.topic = set(analyze(question))
         self.seen: set[str] = set()
         self.backed: set[tuple[int, int]] = set()
+        self.claims: list[Claim] = []
+        self.dropped: list[str] = []  # the reason for each sentence that did not pass
+        self.said_no = False  # a dropped sentence said that the passages do not answer
 
-    def check(self, sentence: str) -> Claim | str:
+    def judge(self, sentence: str) -> Claim | None:
+        """The sentence as a Claim if it passes, else None (and its reason kept)."""
+        verdict = self._check(sentence)
+        if isinstance(verdict, Claim):
+            self.claims.append(verdict)
+            return verdict
+        self.dropped.append(verdict)
+        self.said_no = self.said_no or bool(_NO_ANSWER.search(sentence))
+        return None
+
+    def _check(self, sentence: str) -> Claim | str:
         support = verify(sentence, self.passages)
         if not support.ok or support.n is None:
             return support.reason or "not_covered"
@@ -184,9 +197,15 @@ def generate(answer: Answer, model: LanguageModel | None, *, passages: int = PAS
         return
     shown = answer.passages[:max(1, passages)]
     checker = _Checker(answer.question, shown)
-    claims: list[Claim] = []
-    dropped: list[str] = []
-    said_no = False
+
+    def passing(sentences: list[str]) -> Iterator[Claim]:
+        for sentence in sentences:
+            if len(checker.claims) >= max_sentences:
+                return
+            claim = checker.judge(sentence)
+            if claim is not None:
+                yield claim
+
     start = clock()
     first: float | None = None
     text = ""  # what has come and is not yet a complete sentence
@@ -198,57 +217,39 @@ def generate(answer: Answer, model: LanguageModel | None, *, passages: int = PAS
                     first = clock() - start
                 text += piece
                 sentences, end = split_generated(text, final=False)
-                if not sentences:
-                    continue
-                text = _normalised(text)[end:]
-                for sentence in sentences:
-                    said_no, verdict = _judge(sentence, checker, claims, dropped, said_no)
-                    if isinstance(verdict, Claim):
-                        yield verdict
-                    if len(claims) >= max_sentences:
-                        break
-                if len(claims) >= max_sentences:
+                if sentences:
+                    text = _normalised(text)[end:]
+                    yield from passing(sentences)
+                if len(checker.claims) >= max_sentences:
                     break
             else:
-                for sentence in split_generated(text, final=True)[0]:
-                    said_no, verdict = _judge(sentence, checker, claims, dropped, said_no)
-                    if isinstance(verdict, Claim):
-                        yield verdict
-                    if len(claims) >= max_sentences:
-                        break
+                yield from passing(split_generated(text, final=True)[0])
         finally:
             close = getattr(pieces, "close", None)
             if close is not None:
                 close()  # stops the reader: the server stops generating
     except ModelError as err:
-        yield Generation(model_id, "model_error", (), tuple(dropped), err.swedish_message(), first,
+        yield Generation(model_id, "model_error", (), tuple(checker.dropped), err.swedish_message(), first,
                          clock() - start, type(err).__name__)
         return
     total = clock() - start
+    claims, dropped = tuple(checker.claims), tuple(checker.dropped)
     if claims:
         note = NOTE_DROPPED.format(n=len(dropped)) if dropped else ""
-        yield Generation(model_id, "generated", tuple(claims), tuple(dropped), note, first, total)
-    elif said_no:
-        yield Generation(model_id, "model_no_answer", (), tuple(dropped), NOTE_MODEL_NO_ANSWER, first, total)
+        yield Generation(model_id, "generated", claims, dropped, note, first, total)
+    elif checker.said_no:
+        yield Generation(model_id, "model_no_answer", (), dropped, NOTE_MODEL_NO_ANSWER, first, total)
     else:
-        yield Generation(model_id, "no_support", (), tuple(dropped), NOTE_NO_SUPPORT, first, total)
-
-
-def _judge(sentence: str, checker: _Checker, claims: list[Claim], dropped: list[str],
-           said_no: bool) -> tuple[bool, Claim | str]:
-    verdict = checker.check(sentence)
-    if isinstance(verdict, Claim):
-        claims.append(verdict)
-    else:
-        dropped.append(verdict)
-        said_no = said_no or bool(_NO_ANSWER.search(sentence))
-    return said_no, verdict
+        yield Generation(model_id, "no_support", (), dropped, NOTE_NO_SUPPORT, first, total)
 
 
 def run_generation(answer: Answer, model: LanguageModel | None, on_claim: Callable[[Claim], None] | None = None,
-                   **kwargs: object) -> Generation:
+                   *, passages: int = PASSAGES, max_sentences: int = MAX_SENTENCES,
+                   max_tokens: int = MAX_TOKENS, clock: Callable[[], float] = time.monotonic) -> Generation:
     """`generate` to its end; `on_claim` sees each sentence as it passes."""
-    for event in generate(answer, model, **kwargs):  # type: ignore[arg-type]
+    events = generate(answer, model, passages=passages, max_sentences=max_sentences, max_tokens=max_tokens,
+                      clock=clock)
+    for event in events:
         if isinstance(event, Generation):
             return event
         if on_claim is not None:
