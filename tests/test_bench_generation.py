@@ -18,6 +18,7 @@ from core.errors import ModelUnavailableError
 from core.llm import ChatMessage
 from evaluation.evalset import load_eval_set
 from retrieval.refusal import Calibration
+from tests.scripted_model import Scripted
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,14 +52,6 @@ class EchoModel:
             yield text[i:i + 7]
 
 
-class BrokenModel:
-    model_id = "broken"
-
-    def stream(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Iterator[str]:
-        yield "Kommunstyrelsen "
-        raise ModelUnavailableError("connection lost")
-
-
 def test_counts_add_up_on_the_default_set(bench: ModuleType, default_searcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     questions = bench.sample(load_eval_set(ROOT / "eval" / "default.jsonl"), 2)
     assert [q.answerable for q in questions].count(False) == 1  # both kinds represented
@@ -89,7 +82,8 @@ def test_counts_add_up_on_the_default_set(bench: ModuleType, default_searcher, t
 
 def test_a_model_that_fails_midway_falls_back(bench: ModuleType, default_searcher) -> None:  # type: ignore[no-untyped-def]
     questions = [q for q in load_eval_set(ROOT / "eval" / "default.jsonl") if q.answerable][:1]
-    records = bench.run_set("default", questions, default_searcher, Calibration.load(), BrokenModel())
+    broken = Scripted(["Kommunstyrelsen "], fail=ModelUnavailableError("connection lost"))
+    records = bench.run_set("default", questions, default_searcher, Calibration.load(), broken)
     s = bench.summarise(records)
     assert s.outcomes == {"model_error": 1} and s.shown == 0 and s.recheck_failed == 0
     assert records[0].error == "ModelUnavailableError"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core.errors import ModelTimeoutError, ModelUnavailableError
-from core.llm import ChatMessage, OpenAIChatModel
+from core.llm import OpenAIChatModel
 from core.sentences import split_sentences
 from retrieval.answer import Answer, answer_question
 from retrieval.generate import (
@@ -33,6 +33,7 @@ from retrieval.search import Searcher
 from retrieval.turn import ask_turn
 from retrieval.verify import verify
 from tests.llama import start_llama
+from tests.scripted_model import Never, Scripted, words_of
 from tests.servers import Server
 from ui.render import answer_record
 
@@ -40,47 +41,6 @@ WHO = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin
 LVU = "Vad gäller för romska barn som omhändertas enligt LVU?"
 UNANSWERABLE = "Hur många parkeringsplatser finns vid Globen?"
 KS = "Kommunstyrelsen föreslås ansvara för kommunikation"
-
-
-class Scripted:
-    """A language model that writes the given pieces (and then fails, if told to), and
-    keeps what it was sent and how far its stream was read."""
-
-    model_id = "skript"
-
-    def __init__(self, pieces: Sequence[str], fail: Exception | None = None) -> None:
-        self.pieces = list(pieces)
-        self.fail = fail
-        self.sent: list[list[ChatMessage]] = []
-        self.read = 0
-        self.closed = False
-
-    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 400,
-               temperature: float = 0.0) -> Iterator[str]:
-        self.sent.append(list(messages))
-        return self._pieces()
-
-    def _pieces(self) -> Iterator[str]:
-        try:
-            for piece in self.pieces:
-                self.read += 1
-                yield piece
-            if self.fail is not None:
-                raise self.fail
-        finally:
-            self.closed = True
-
-
-class Never:
-    model_id = "aldrig"
-
-    def stream(self, messages: Sequence[ChatMessage], **kwargs: object) -> Iterator[str]:
-        raise AssertionError("the model was called")
-
-
-def words_of(text: str) -> list[str]:
-    """A text in pieces the size of a model's tokens."""
-    return [w + " " for w in text.split(" ")]
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,12 @@ llama.cpp server with Gemma 3 270M runs in the test marked slow at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import pytest
 
 from core.errors import ModelTimeoutError, ModelUnavailableError
-from core.llm import ChatMessage, OpenAIChatModel
+from core.llm import OpenAIChatModel
 from core.settings import load_settings
 from retrieval.conversation import rule_rewrite, understand
 from retrieval.model_rewrite import (
@@ -22,43 +21,12 @@ from retrieval.model_rewrite import (
     rewriter_for,
     sane_rewrite,
 )
+from tests.scripted_model import Scripted, words_of
 from tests.servers import Server
 
 LVU = "Vad gäller för romska barn som omhändertas enligt LVU?"
 WHO = "Och vem ska göra det?"
 GOOD = "Vem ska se till att romska barn som omhändertas enligt LVU får sina rättigheter?"
-
-
-class Scripted:
-    """A language model that writes the given pieces (or raises), keeping what it was sent
-    and whether its stream was closed."""
-
-    model_id = "skript"
-
-    def __init__(self, pieces: Sequence[str] = (), fail: Exception | None = None) -> None:
-        self.pieces = list(pieces)
-        self.fail = fail
-        self.sent: list[list[ChatMessage]] = []
-        self.read = 0
-        self.closed = False
-
-    def stream(self, messages: Sequence[ChatMessage], **kwargs: object) -> Iterator[str]:
-        self.sent.append(list(messages))
-        if self.fail is not None:
-            raise self.fail
-        return self._pieces()
-
-    def _pieces(self) -> Iterator[str]:
-        try:
-            for piece in self.pieces:
-                self.read += 1
-                yield piece
-        finally:
-            self.closed = True
-
-
-def words_of(text: str) -> list[str]:
-    return [w + " " for w in text.split(" ")]
 
 
 def test_a_sane_rewrite_by_the_model_is_searched() -> None:
@@ -101,12 +69,7 @@ def test_a_failing_model_leaves_the_rule(error: Exception) -> None:
 
 
 def test_a_model_failing_midway_leaves_the_rule() -> None:
-    class Midway(Scripted):
-        def _pieces(self) -> Iterator[str]:
-            yield "Vem ska "
-            raise ModelUnavailableError("avbrutet")
-
-    u = understand(WHO, [LVU], rewriter=model_rewriter(Midway()))
+    u = understand(WHO, [LVU], rewriter=model_rewriter(Scripted(["Vem ska "], fail=ModelUnavailableError("avbrutet"))))
     assert u.by == "regel"
 
 
