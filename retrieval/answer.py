@@ -10,13 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from core.records import Claim, Passage
+from core.spelling import QueryCorrection
 from retrieval.filters import NO_DOCUMENTS, NO_FILTER, DocFilter
 from retrieval.language import is_english
 from retrieval.privacy import mask_personal_data, warning_for
 from retrieval.quotes import SENTENCE_POOL, Quote, Scored, choose, quotes_of, score_sentences, statement_at, with_first
 from retrieval.refusal import REFUSAL, Calibration, Evidence, gather_evidence
 from retrieval.search import METHODS, Method, Mode, Searcher, to_passages
-from retrieval.spelling import QueryCorrection
 from retrieval.trust import (
     actors_as_written,
     asks_who_is_responsible,

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.lexical import STOPWORDS
+from core.lexical import STOPWORDS
 from retrieval.pasted import question_part
 from retrieval.privacy import mask_personal_data, warning_for
 

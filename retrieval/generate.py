@@ -36,11 +36,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from core.errors import ModelError
+from core.lexical import STOPWORDS, analyze, words
 from core.llm import ChatMessage, LanguageModel
 from core.records import Claim, Passage
 from core.sentences import split_sentences
 from retrieval.answer import Answer
-from retrieval.lexical import STOPWORDS, analyze, words
 from retrieval.quotes import Quote
 from retrieval.verify import verify, without_citations
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.lexical import LexicalIndex, analyze, covers
 from core.sentences import Unit, display, split_sentences, split_unit, units
 from retrieval.answer_type import counted, has_type, question_type
-from retrieval.lexical import LexicalIndex, analyze, covers
 from retrieval.search import Candidate, Searcher
 
 SENTENCE_POOL = 3  # passages whose sentences may be quoted

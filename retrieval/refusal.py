@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from core.lexical import LexicalIndex, analyze, covers, words
 from retrieval.answer_type import counted, counts, has_type, question_type
-from retrieval.lexical import LexicalIndex, analyze, covers, words
 from retrieval.search import Candidate
 
 REFUSAL = "Jag hittar inget svar på det i dokumenten."

@@ -17,13 +17,13 @@ from chromadb.errors import NotFoundError
 
 from core.embedders import Embedder
 from core.errors import IndexMissingError, ModelMismatchError
+from core.lexical import LexicalIndex
 from core.records import Chunk, Passage
 from core.store import LiveState, iter_records, open_generation, read_pointer, read_state
 from core.text import indexed_text
 from retrieval.filters import NO_FILTER, DocFilter
 from retrieval.fusion import Norm, convex_fusion, reciprocal_rank_fusion
 from retrieval.language import is_english
-from retrieval.lexical import LexicalIndex
 
 Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")

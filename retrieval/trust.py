@@ -10,10 +10,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.lexical import analyze
 from core.records import Statement
 from core.store import LiveState
 from core.wording import validity_note
-from retrieval.lexical import analyze
 from retrieval.search import Candidate
 
 _DUTY = (r"(ansvar\w*|ska\b|uppdrag\w*|leder|samordna\w*|genomför\w*|följer upp|följa upp|utveckla\w*|"

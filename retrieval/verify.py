@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from itertools import chain
 
 from core.dictionary import is_common_word
+from core.lexical import STOPWORDS, Decompounder, analyze, derivations_of, words
 from core.records import Passage
 from core.sentences import split_sentences
-from retrieval.lexical import STOPWORDS, Decompounder, analyze, derivations_of, words
-from retrieval.spelling import FOLD
+from core.spelling import FOLD
 
 # Chosen by bench/verify_calibration.py on eval/support.jsonl, fitting part (220 rows): the
 # middle of the gap between the highest coverage of a perturbed sentence that holds every

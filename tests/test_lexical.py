@@ -1,4 +1,4 @@
-from retrieval.lexical import Decompounder, LexicalIndex, analyze
+from core.lexical import Decompounder, LexicalIndex, analyze
 
 TEXTS = [
     "Socialnämnden ansvarar för brobyggarverksamheten i staden.",

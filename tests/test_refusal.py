@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from core.lexical import covers
 from retrieval.answer import answer_question
 from retrieval.answer_type import counted, counts
-from retrieval.lexical import covers
 from retrieval.refusal import (
     CALIBRATION,
     FEATURES,

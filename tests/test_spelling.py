@@ -8,10 +8,10 @@ import time
 import pytest
 
 from core.dictionary import is_swedish_word
+from core.lexical import LexicalIndex, derivations_of
+from core.spelling import QueryCorrection, Speller, distance
 from retrieval.answer import Calibration, answer_question
-from retrieval.lexical import LexicalIndex, derivations_of
 from retrieval.search import Searcher
-from retrieval.spelling import QueryCorrection, Speller, distance
 from tests.conftest import REPO
 
 DOCUMENT = REPO / "corpus" / "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"

@@ -19,8 +19,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_SWEDISH
 
 from core.dictionary import is_swedish_word
-from retrieval.spelling import FOLD as _FOLD
-from retrieval.spelling import Correction, QueryCorrection, Speller
+from core.spelling import FOLD as _FOLD
+from core.spelling import Correction, QueryCorrection, Speller
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _BASE_STOPWORDS = set(STOPWORDS_SWEDISH) | {"ska", "vad", "vem", "vilka", "vilken", "vilket", "hur", "finns"}
@@ -137,7 +137,7 @@ class LexicalIndex:
     """A BM25 index over a fixed list of texts; rows are positions in that list.
 
     `spelling`: a question word the index lacks and Swedish does not know is also
-    searched as its closest words of the index (retrieval.spelling). `derivations`: a
+    searched as its closest words of the index (core.spelling). `derivations`: a
     verb and its particle ("följa upp") also search the particle-first compound of the
     index ("uppföljning"), and a stem also searches its derivation the index has
     ("kommunicera" / "kommunikation", "utbilda" / "utbildning"); both weighted lower."""
