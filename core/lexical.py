@@ -7,11 +7,13 @@ without Swedish letters still match.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import chain
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -40,6 +42,7 @@ PARTICLES = frozenset({"upp", "ut", "in", "av", "till", "om", "över", "på", "f
 # informer/information, kommunicer/kommunikation.
 DERIVATIONS = (("", "ing"), ("", "ning"), ("er", "ation"), ("cer", "kation"))
 _MIN_ROOT = 4
+SAVED_FORMAT = 1  # of LexicalIndex.save; a reader of another format builds the index anew
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("swedish")
 _stems: dict[str, str] = {}  # word -> stem; a plain dict: reads need no lock
@@ -144,28 +147,74 @@ class LexicalIndex:
 
     def __init__(self, texts: Sequence[str], compounds: bool = True, k1: float = K1, b: float = B,
                  spelling: bool = True, derivations: bool = True) -> None:
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
+        bm25 = bm25s.BM25(k1=k1, b=b)
         # Each distinct word is analysed once; the texts are then mapped word by word.
         word_lists = [words(t) for t in texts]
         counted: Counter[str] = Counter()
         for ws in word_lists:
             counted.update(ws)
-        self._decompounder = Decompounder.from_counts(counted) if compounds else None
-        self._analyze = self._decompounder.analyze if self._decompounder else analyze
-        per_word = self._decompounder.tokens if self._decompounder else _plain_tokens
+        decompounder = Decompounder.from_counts(counted) if compounds else None
+        per_word = decompounder.tokens if decompounder else _plain_tokens
         table = {w: per_word(w) for w in counted}
         tokens = [list(chain.from_iterable(map(table.__getitem__, ws))) or ["\u2205"] for ws in word_lists]
-        self.size = len(texts)
-        if self.size:
-            self._bm25.index(tokens, show_progress=False)
-        self._vocab: dict[str, int] = dict(self._bm25.vocab_dict) if self.size else {}
-        self._doc_freq = np.zeros(len(self._vocab), dtype=np.int32)
+        if texts:
+            bm25.index(tokens, show_progress=False)
+        vocab: dict[str, int] = dict(bm25.vocab_dict) if texts else {}
+        doc_freq = np.zeros(len(vocab), dtype=np.int32)
         for tok, n in Counter(chain.from_iterable(map(set, tokens))).items():
-            self._doc_freq[self._vocab[tok]] = n
-        self._speller = Speller(counted) if spelling else None
+            doc_freq[vocab[tok]] = n
+        self._setup(bm25, len(texts), vocab, doc_freq, dict(counted), decompounder, spelling, derivations)
+
+    def _setup(self, bm25: bm25s.BM25, size: int, vocab: dict[str, int], doc_freq: np.ndarray,
+               word_counts: dict[str, int], decompounder: Decompounder | None, spelling: bool,
+               derivations: bool) -> None:
+        self._bm25 = bm25
+        self.size = size
+        self._vocab = vocab
+        self._doc_freq = doc_freq
+        self._word_counts = word_counts  # the corpus's words as `words` splits them: what save() keeps
+        self._decompounder = decompounder
+        self._analyze = decompounder.analyze if decompounder else analyze
+        self._speller = Speller(word_counts) if spelling else None
         self._derivations = derivations
-        self._sorted_vocab = sorted(self._vocab) if derivations else []
+        self._sorted_vocab = sorted(vocab) if derivations else []
         self._corrections: dict[str, QueryCorrection] = {}
+
+    def save(self, folder: Path) -> None:
+        """Write the index to `folder` (which must not exist yet) for `load`: BM25's
+        matrices as .npy files (read memory-mapped), the vocabulary and the corpus's word
+        counts as JSON."""
+        folder.mkdir(parents=True)
+        if self.size:
+            self._bm25.save(str(folder / "bm25"), show_progress=False)
+        np.save(folder / "doc_freq.npy", np.asarray(self._doc_freq, dtype=np.int32))
+        params = {"format": SAVED_FORMAT, "size": self.size, "compounds": self._decompounder is not None,
+                  "spelling": self._speller is not None, "derivations": self._derivations,
+                  "k1": float(self._bm25.k1), "b": float(self._bm25.b)}
+        (folder / "params.json").write_text(json.dumps(params), encoding="utf-8")
+        (folder / "words.json").write_text(json.dumps(self._word_counts, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """The index `save` wrote; its BM25 matrices memory-mapped (shared between the
+        processes of a machine by the page cache). ValueError when it is not one."""
+        params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+        if params.get("format") != SAVED_FORMAT:
+            raise ValueError(f"lexical index format {params.get('format')!r}, not {SAVED_FORMAT}")
+        size = int(params["size"])
+        if size:
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+            vocab = dict(bm25.vocab_dict)
+        else:
+            bm25, vocab = bm25s.BM25(k1=params["k1"], b=params["b"]), {}
+        doc_freq = np.load(folder / "doc_freq.npy", mmap_mode="r")
+        if len(doc_freq) != len(vocab):
+            raise ValueError("lexical index: vocabulary and document frequencies differ in length")
+        word_counts = json.loads((folder / "words.json").read_text(encoding="utf-8"))
+        decompounder = Decompounder.from_counts(word_counts) if params["compounds"] else None
+        self = cls.__new__(cls)
+        self._setup(bm25, size, vocab, doc_freq, word_counts, decompounder, params["spelling"], params["derivations"])
+        return self
 
     def idf(self, token: str) -> float:
         idx = self._vocab.get(token)

@@ -48,7 +48,7 @@ def evaluate(args: argparse.Namespace) -> int:
         print(f"Fel: {err}", file=sys.stderr)
         return 2
     questions = load_eval_set(Path(args.eval_set))
-    searcher = Searcher(open_client(settings), make_embedder(settings))
+    searcher = Searcher(open_client(settings), make_embedder(settings), files=settings.data_dir)
     if args.corpus:
         problems = check_phrases(questions, Path(args.corpus), settings.max_file_bytes)
     else:  # the generation the run will search, loaded once for both

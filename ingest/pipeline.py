@@ -27,6 +27,7 @@ from core.errors import AssistantError, DocumentError
 from core.privacy import identity_numbers, mask_identity_numbers
 from core.records import Chunk, DocInfo
 from core.settings import Settings
+from core.snapshot import drop_snapshots, write_snapshot
 from core.store import (
     LiveState,
     add_chunks,
@@ -143,7 +144,7 @@ def _run(
     progress(0.92, "Bygger det nya indexet …")
     state = LiveState(generation=new_generation_name(), model_id=embedder.model_id, dim=0, created=time.time(),
                       chunking=chunking, documents=build.documents, previous=live.generation if live else None)
-    publish(client, settings, state, build.records, vectors, report, on_phase)
+    publish(client, settings, state, build.records, vectors, report, on_phase, index_text)
     forget_vectors(settings.data_dir, {info.doc_hash for info in build.documents.values()})  # live again
     progress(1.0, "Klart.")
 
@@ -343,18 +344,25 @@ def embed_missing(records: list[Record], vectors: dict[str, np.ndarray], embedde
 
 def publish(
     client: ClientAPI, settings: Settings, state: LiveState, records: list[Record],
-    vectors: dict[str, np.ndarray], report: Report, on_phase: OnPhase,
+    vectors: dict[str, np.ndarray], report: Report, on_phase: OnPhase, index_text: IndexText = indexed_text,
 ) -> None:
-    """Create the generation `state.generation`, add the records, switch the live record
-    to it, drop the generations before the previous one."""
+    """Create the generation `state.generation`, add the records, write the generation's
+    files for its readers (core/snapshot.py), switch the live record to it, drop the
+    generations before the previous one."""
     collection = create_generation(client, state.generation, state.model_id)
     on_phase("created")
+    chunks = [c for c, _, _ in records]
+    matrix = np.zeros((0, state.dim or 0), dtype=np.float32)
     if records:
         matrix = np.vstack([v if v is not None else vectors[h] for _, h, v in records])
         state = replace(state, dim=int(matrix.shape[1]))
-        add_chunks(collection, [c for c, _, _ in records], matrix, [h for _, h, _ in records])
+        add_chunks(collection, chunks, matrix, [h for _, h, _ in records])
     on_phase("added")
-    switch_live(client, replace(state, created=time.time()))
+    live = replace(state, created=time.time())
+    if index_text is indexed_text:  # what readers build BM25 from; other choices are benchmarks'
+        write_snapshot(settings.data_dir, live, chunks, matrix, index_text)
+    on_phase("files")
+    switch_live(client, live)
     report.generation = state.generation
     report.switched = True
     note_switch(settings.data_dir, report)  # recorded even if the run is killed from here on
@@ -371,6 +379,7 @@ def _drop_generations(client: ClientAPI, settings: Settings, keep: list[str]) ->
     removed; this runs under the ingest lock, so no collection is being created meanwhile.
     """
     drop_old_generations(client, keep)
+    drop_snapshots(settings.data_dir, keep)
     db = settings.chroma_path / "chroma.sqlite3"
     if settings.chroma_url or not db.exists():
         return

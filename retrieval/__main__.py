@@ -63,7 +63,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    searcher = Searcher(open_client(settings), make_embedder(settings))
+    searcher = Searcher(open_client(settings), make_embedder(settings), files=settings.data_dir)
     model = None if args.extractive else make_language_model(settings)
     rewriter = rewriter_for(settings, model)
     turn = ask_turn(args.question, understand_history(args.previous or [], rewriter), searcher, Calibration.load(),

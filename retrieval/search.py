@@ -8,6 +8,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -19,6 +20,7 @@ from core.embedders import Embedder
 from core.errors import IndexMissingError, ModelMismatchError
 from core.lexical import LexicalIndex
 from core.records import Chunk, Passage
+from core.snapshot import ChunkTable, Snapshot, load_snapshot, reading_order, unit_rows, write_snapshot
 from core.store import LiveState, iter_records, open_generation, read_pointer, read_state
 from core.text import indexed_text
 from retrieval.filters import NO_FILTER, DocFilter
@@ -51,33 +53,57 @@ EXACT_MAX = 100_000
 
 
 class LoadedGeneration:
-    """Everything a query needs from one generation, loaded once."""
+    """Everything a query needs from one generation, loaded once: from the generation's
+    files (core/snapshot.py) when the ingest or an earlier reader wrote them, else from
+    Chroma (every chunk read, BM25 built)."""
 
-    def __init__(self, state: LiveState, collection: Collection,
-                 index_text: Callable[[Chunk], str] = indexed_text) -> None:
+    def __init__(self, state: LiveState, collection: Collection, chunks: Sequence[Chunk],
+                 lexical: LexicalIndex, vectors: np.ndarray | None, source: Literal["files", "store"]) -> None:
         self.state = state
         self.collection = collection
-        exact = collection.count() <= EXACT_MAX
-        records = sorted(iter_records(collection, with_vectors=exact), key=lambda r: (r[0].doc, r[0].ordinal))
-        self.chunks: list[Chunk] = [c for c, _, _ in records]
-        self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
-        self.lexical = LexicalIndex([index_text(c) for c in self.chunks])
+        self.chunks = chunks  # in reading order; a row is a position in it
+        if isinstance(chunks, ChunkTable):
+            ids, self.docs = chunks.ids, chunks.docs
+        else:
+            ids, self.docs = [c.id for c in chunks], np.array([c.doc for c in chunks], dtype=object)
+        self.ids = ids  # row by row
+        self.by_id = {ident: row for row, ident in enumerate(ids)}
+        self.lexical = lexical
         # Unit vectors of every chunk, row for row, for the exact dense search; None above
         # EXACT_MAX (Chroma's approximate search then).
-        self.vectors: np.ndarray | None = None
-        if exact and records:
-            matrix = np.stack([v for _, _, v in records if v is not None]).astype(np.float32)
-            if len(matrix) == len(records):
-                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-                self.vectors = matrix / np.where(norms == 0, 1.0, norms)
+        self.vectors = vectors if vectors is not None and len(chunks) <= EXACT_MAX else None
+        self.source = source
+
+    @classmethod
+    def from_store(cls, state: LiveState, collection: Collection,
+                   index_text: Callable[[Chunk], str] = indexed_text) -> LoadedGeneration:
+        exact = collection.count() <= EXACT_MAX
+        records = list(iter_records(collection, with_vectors=exact))
+        records = [records[i] for i in reading_order([c for c, _, _ in records])]
+        chunks = [c for c, _, _ in records]
+        vectors = None
+        if exact and records and all(v is not None for _, _, v in records):
+            vectors = unit_rows(np.stack([v for _, _, v in records if v is not None]))
+        return cls(state, collection, chunks, LexicalIndex([index_text(c) for c in chunks]), vectors, "store")
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot, collection: Collection) -> LoadedGeneration:
+        return cls(snapshot.state, collection, snapshot.chunks, snapshot.lexical, snapshot.vectors, "files")
+
+    def chunks_of(self, doc: str) -> list[Chunk]:
+        """The chunks of one document, in reading order."""
+        return [self.chunks[int(row)] for row in np.flatnonzero(self.docs == doc)]
 
 
 class Searcher:
     """Follows the live generation; safe to share between threads."""
 
     def __init__(self, client: ClientAPI, embedder: Embedder, pool: int = 30,
-                 index_text: Callable[[Chunk], str] = indexed_text) -> None:
+                 index_text: Callable[[Chunk], str] = indexed_text, files: Path | None = None) -> None:
         self.client = client
+        # The data folder whose generation files (core/snapshot.py) this searcher reads, and
+        # writes for the next process when it had to build a generation from Chroma.
+        self.files = files if index_text is indexed_text else None
         self.embedder = embedder
         self.pool = pool
         self.index_text = index_text  # what the lexical index reads of a chunk (the ingest's choice)
@@ -97,11 +123,7 @@ class Searcher:
                     loaded = self._loaded
                     if loaded is None or loaded.state.generation != pointer.generation:
                         try:
-                            state = read_state(self.client, pointer.generation)
-                            if state is None:
-                                raise NotFoundError(f"state of {pointer.generation}")
-                            collection = open_generation(self.client, state.generation)
-                            loaded = LoadedGeneration(state, collection, self.index_text)
+                            loaded = self._load(pointer.generation)
                         except NotFoundError:
                             if attempt == 2:
                                 raise
@@ -109,6 +131,27 @@ class Searcher:
                         self._loaded = loaded
             return loaded
         raise AssertionError("unreachable")
+
+    def _load(self, generation: str) -> LoadedGeneration:
+        """Generation `generation`, from its files when they are there, else from Chroma
+        (and then its files written, when the data folder allows). NotFoundError when it
+        was dropped meanwhile."""
+        collection = open_generation(self.client, generation)
+        if self.files is not None:
+            snapshot = load_snapshot(self.files, generation)
+            if snapshot is not None:
+                return LoadedGeneration.from_snapshot(snapshot, collection)
+        state = read_state(self.client, generation)
+        if state is None:
+            raise NotFoundError(f"state of {generation}")
+        loaded = LoadedGeneration.from_store(state, collection, self.index_text)
+        if self.files is not None and loaded.vectors is not None:
+            try:
+                write_snapshot(self.files, state, loaded.chunks, loaded.vectors, self.index_text,
+                               lexical=loaded.lexical, ordered=True)
+            except OSError as exc:  # a read-only data folder: the next process builds it again
+                log.info("could not write the files of generation %s: %s", generation, exc)
+        return loaded
 
     def follow(self, every: float) -> threading.Event:
         """Load each new live generation in the background, within `every` seconds of
@@ -202,7 +245,7 @@ def retrieve(gen: LoadedGeneration, question: str, vector: np.ndarray | None, po
     `lexical`) of `pool` candidates each, of the chunks of `docs` only when given (not
     empty). NotFoundError when the generation was dropped."""
     dense: dict[str, float] = {}
-    rows = None if docs is None else np.isin([c.doc for c in gen.chunks], list(docs))
+    rows = None if docs is None else np.isin(gen.docs, list(docs))
     size = len(gen.chunks) if rows is None else int(rows.sum())
     if vector is not None and size and gen.vectors is not None:
         dense = _exact(gen, vector, min(pool, size), rows)
@@ -212,7 +255,7 @@ def retrieve(gen: LoadedGeneration, question: str, vector: np.ndarray | None, po
         got = gen.collection.query(query_embeddings=[vector.tolist()], n_results=min(pool, size),
                                    where=where, include=["distances"])
         dense = {i: 1.0 - float(d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)}  # type: ignore[index]
-    bm25 = {gen.chunks[row].id: s for row, s in gen.lexical.search(question, pool, rows)} if lexical else {}
+    bm25 = {gen.ids[row]: s for row, s in gen.lexical.search(question, pool, rows)} if lexical else {}
     return Scores(dense, bm25, pool)
 
 
@@ -226,7 +269,7 @@ def _exact(gen: LoadedGeneration, vector: np.ndarray, n: int, rows: np.ndarray |
     if rows is not None:
         sims = np.where(rows, sims, -np.inf)
     order = np.argsort(-sims, kind="stable")[:n]
-    return {gen.chunks[i].id: float(sims[i]) for i in order if np.isfinite(sims[i])}
+    return {gen.ids[i]: float(sims[i]) for i in order if np.isfinite(sims[i])}
 
 
 Fusion = Callable[[Scores, bool], list[tuple[str, float]]]  # (scores, English question) -> ranked ids

@@ -93,7 +93,7 @@ def default_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder):  
     client = open_client(settings)
     report = run_ingest(settings, real_embedder, client)
     assert not report.failed, report.summary_sv()
-    return Searcher(client, real_embedder)
+    return Searcher(client, real_embedder, files=settings.data_dir)
 
 
 def ingested_corpus_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

@@ -33,7 +33,7 @@ def resources() -> Resources:
     settings = load_settings()
     embedder = make_embedder(settings)
     client = open_client(settings)
-    searcher = Searcher(client, embedder)
+    searcher = Searcher(client, embedder, files=settings.data_dir)
     if settings.follow_seconds:  # a re-ingest by anyone is loaded before the next question
         searcher.follow(settings.follow_seconds)
     return Resources(settings, embedder, searcher, Calibration.load(), threading.Lock())

@@ -194,7 +194,7 @@ def source_page() -> None:
         st.title("Källa")
         st.warning("Dokumentet finns inte i indexet. Det kan ha tagits bort sedan svaret gavs.")
         return
-    chunks = [c for c in gen.chunks if c.doc == ref.doc]
+    chunks = gen.chunks_of(ref.doc)
     view = st.query_params.get(VIEW_PARAM, "")
     page = int(view) if view.isdigit() and 0 < int(view) <= max(info.pages, 1) else None
     cited = cited_text(chunks, ref, page) or cited_text(chunks, ref)
