@@ -283,12 +283,11 @@ def create_app(service: Service) -> FastAPI:
     @app.post("/ask", response_model=AskResponse, responses=ERRORS, dependencies=[Depends(authorised)],
               summary="Ask a question")
     def ask(request: AskRequest) -> JSONResponse:
-        question = request.question.strip()
-        if not question:
+        if not request.question.strip():
             raise QuestionError(EMPTY_QUESTION)
-        if len(question) > MAX_QUESTION_CHARS or any(len(p) > MAX_QUESTION_CHARS for p in request.previous):
+        if max(map(len, [request.question, *request.previous])) > MAX_QUESTION_CHARS:
             raise QuestionError(TOO_LONG)
-        turn = ask_logged(question, request.previous, service.searcher, service.calibration, service.settings,
+        turn = ask_logged(request.question, request.previous, service.searcher, service.calibration, service.settings,
                           service.model, k=request.k or service.settings.top_k)
         # The object itself, not re-serialised through AskResponse: exactly `ask --json`'s keys.
         return JSONResponse(answer_json(turn.answer, turn.understood))

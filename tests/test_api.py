@@ -19,6 +19,7 @@ import pytest
 from core.errors import IndexMissingError
 from retrieval.api import EMPTY_QUESTION, MAX_QUESTION_CHARS, TOKEN_MISSING, TOKEN_WRONG, TOO_LONG
 from tests.conftest import DEFAULT_QUESTION, REPO, ingested_corpus_copy
+from tests.scripted_llm import BACKED, WRONG
 from tests.servers import Server, base_env, running, start
 
 pytestmark = pytest.mark.slow
@@ -119,6 +120,18 @@ def test_four_concurrent_clients_are_all_answered(api: Server) -> None:
     assert [r[0] for r in results] == [200] * 4
     assert [r[2]["question"] for r in results] == questions
     assert results[3][2]["refused"] and not results[0][2]["refused"]
+
+
+def test_a_configured_language_model_writes_the_answer_checked_as_ask_does(site: Path, tmp_path: Path) -> None:
+    llm = start("scripted llm", [sys.executable, str(REPO / "tests" / "scripted_llm.py"), "{port}", "0"],
+                tmp_path / "llm.log", "/v1/models", base_env())
+    with running(llm), running(_serve(site / "data", tmp_path / "server.log",
+                                      ASSISTANT_LLM_URL=f"{llm.url}/v1")) as server:
+        status, _, got = call(server, "POST", "/ask", {"question": DEFAULT_QUESTION}, token=None)
+    assert status == 200 and got["model"] == f"{llm.url}/v1"
+    shown = [c["text"] for c in got["generated"]]
+    assert BACKED.removesuffix(" [1].") in " ".join(shown) and WRONG.split(" ")[0] not in " ".join(shown)
+    assert all(c["n"] == 1 and c["quote"] for c in got["generated"])
 
 
 def test_without_a_token_it_starts_on_loopback_only() -> None:
