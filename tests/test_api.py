@@ -28,9 +28,10 @@ TOKEN = "test-token-5f1c2a"
 PERSONNUMMER = "121212-1212"  # valid check digit (tests/test_privacy.py)
 
 
-def _serve(data: Path, log: Path, **env: str) -> Server:
+def _serve(data: Path, log: Path, health: str = "/health", **env: str) -> Server:
+    """Up when `health` answers 200 (/openapi.json does without an index; /health does not)."""
     argv = [sys.executable, "-m", "retrieval", "serve", "--port", "{port}", "--data", str(data)]
-    return start("retrieval serve", argv, log, "/health", base_env(PYTHONPATH=str(REPO), **env), timeout=180)
+    return start("retrieval serve", argv, log, health, base_env(PYTHONPATH=str(REPO), **env), timeout=180)
 
 
 def call(server: Server, method: str, path: str, body: object | None = None,
@@ -143,16 +144,14 @@ def test_without_a_token_it_starts_on_loopback_only() -> None:
 
 def test_no_index_is_503_until_an_ingest_then_the_new_generation_answers(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    argv = [sys.executable, "-m", "retrieval", "serve", "--port", "{port}", "--data", str(data)]
-    env = base_env(PYTHONPATH=str(REPO), ASSISTANT_FOLLOW_SECONDS="1")
-    with running(_start_unready(argv, tmp_path / "server.log", env)) as server:
+    with running(_serve(data, tmp_path / "server.log", "/openapi.json", ASSISTANT_FOLLOW_SECONDS="1")) as server:
         status, _, health = call(server, "GET", "/health")
         assert status == 503 and not health["ready"] and health["message"] == IndexMissingError.swedish
         assert call(server, "POST", "/ask", {"question": DEFAULT_QUESTION})[::2] == (
             503, {"detail": IndexMissingError.swedish})
         done = subprocess.run([sys.executable, "-m", "ingest"], cwd=REPO, capture_output=True, text=True,
-                              timeout=600, env={**env, "ASSISTANT_CORPUS": str(REPO / "corpus"),
-                                                "ASSISTANT_DATA": str(data)})
+                              timeout=600, env=base_env(ASSISTANT_CORPUS=str(REPO / "corpus"),
+                                                        ASSISTANT_DATA=str(data)))
         assert done.returncode == 0, done.stderr
         deadline = time.monotonic() + 60
         while call(server, "GET", "/health")[0] != 200:
@@ -160,24 +159,3 @@ def test_no_index_is_503_until_an_ingest_then_the_new_generation_answers(tmp_pat
             time.sleep(0.5)
         status, _, got = call(server, "POST", "/ask", {"question": DEFAULT_QUESTION})
         assert status == 200 and "Kommunstyrelsen" in got["answer"]
-
-
-def _start_unready(argv: list[str], log: Path, env: dict[str, str]) -> Server:
-    """A server that answers /health with 503 (no index): up as soon as it answers at all."""
-    from tests.servers import free_port
-
-    port = free_port()
-    with open(log, "ab") as out:
-        proc = subprocess.Popen([a.replace("{port}", str(port)) for a in argv], cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    server = Server("retrieval serve", proc, port, log)
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            call(server, "GET", "/health")
-            return server
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(server.log_tail()) from None
-            time.sleep(0.3)
