@@ -5,9 +5,7 @@ taken over at once on the same host (another host's, within LEASE_TTL)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +20,7 @@ import pytest
 from core.chroma_disk import prune_segment_folders, segment_ids
 from core.embedders import HashingEmbedder
 from core.errors import IngestBusyError
-from core.settings import Settings, load_settings
+from core.settings import load_settings
 from core.store import (
     LEASE_TTL,
     META,
@@ -42,16 +40,12 @@ from ingest.report import HISTORY, HISTORY_KEEP, HISTORY_SLACK, read_history, ro
 from retrieval.search import Searcher
 from tests.conftest import DEFAULT_QUESTION, REPO
 from tests.servers import Server, base_env, start_chroma
-
-DOC = "socialnamnden-tjansteutlatande-strategi-romsk-inkludering-2018.md"
+from tests.test_server import DOC, _server_settings
+from tests.test_server import _corpus as server_corpus
 
 
 def _corpus(tmp_path: Path, extra_docs: int = 0) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for path in (REPO / "corpus").iterdir():
-        if path.is_file():
-            shutil.copy(path, corpus)
+    corpus = server_corpus(tmp_path)
     for n in range(extra_docs):  # documents with facts of their own, so that the state record has weight
         body = "\n\n".join(
             f"## Avsnitt {k}\n\nNämnd {n} ansvarar för uppföljning {k} av insats {n * 10 + k}. "
@@ -94,10 +88,6 @@ def chroma(tmp_path: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
-
-
-def _server_settings(tmp_path: Path, corpus: Path, url: str, name: str = "data") -> Settings:
-    return dataclasses.replace(load_settings().with_corpus(corpus).with_data(tmp_path / name), chroma_url=url)
 
 
 # --- Finding 6: the server's orphaned generations ---------------------------------------
