@@ -67,6 +67,17 @@ class ModelMismatchError(AssistantError):
 class IngestBusyError(AssistantError):
     swedish = "En annan inläsning pågår redan. Vänta tills den är klar och försök igen."
 
+    def __init__(self, *args: object, retry_seconds: float | None = None) -> None:
+        super().__init__(*args)
+        self.retry_seconds = retry_seconds  # when a stopped holder's claim runs out at the latest
+
+    def swedish_message(self) -> str:
+        if self.retry_seconds is None:
+            return self.swedish
+        seconds = max(1, round(self.retry_seconds))
+        return (f"En annan inläsning pågår redan. Vänta tills den är klar och försök igen. "
+                f"Har den avbrutits går det att läsa in igen om högst {seconds} sekunder.")
+
 
 class StoreUnavailableError(AssistantError):
     swedish = "Dokumentlagret (Chroma) svarar inte. Försök igen om en stund."

@@ -97,6 +97,8 @@ class Settings:
     llm_passages: int = 3  # ASSISTANT_LLM_PASSAGES: the top passages the model is shown (each costs prompt time)
     llm_rewrite: bool = False  # ASSISTANT_LLM_REWRITE: the model rewrites follow-ups (the rule stays the fallback)
     mask_index: bool = False  # ASSISTANT_MASK_INDEX: personnummer in documents are masked in the index
+    # ASSISTANT_API_TOKEN: the bearer token of the HTTP API (secrets `api_token` win: retrieval/api.py)
+    api_token: str = field(default="", repr=False)
 
     @property
     def max_file_bytes(self) -> int:
@@ -158,4 +160,5 @@ def load_settings() -> Settings:
         llm_passages=_int("ASSISTANT_LLM_PASSAGES", 3),
         llm_rewrite=_bool("ASSISTANT_LLM_REWRITE", False),
         mask_index=_bool("ASSISTANT_MASK_INDEX", False),
+        api_token=(env("ASSISTANT_API_TOKEN") or "").strip(),
     )

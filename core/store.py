@@ -23,6 +23,7 @@ import socket
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -47,7 +48,9 @@ PREFIX = "chunks_"
 LIVE_ID = "live"
 STATE_PREFIX = "state:"
 LEASE_ID = "ingest_lease"
-LEASE_TTL = 120.0  # seconds a lease lasts unless renewed; a killed ingest blocks others this long
+# Seconds a lease lasts unless renewed (every LEASE_TTL / 3): an ingest killed on another
+# machine blocks others at most this long; one killed on this machine not at all (its pid).
+LEASE_TTL = 30.0
 _UNIT: list[Sequence[float] | Sequence[int]] = [[1.0]]  # meta records carry a 1-d dummy vector
 PAGE_SIZE = 5000
 SCHEMA = 2  # of the generation state record; 1: document facts in untyped dicts
@@ -181,8 +184,30 @@ def _reachable() -> Iterator[None]:
         raise StoreUnavailableError(str(exc)) from exc
 
 
+# The meta collection's few records are rewritten by every ingest that switches (a state
+# record holds every document's facts, about 50 kB for 65 documents). Chroma purges a
+# collection's log only up to what its vector index has saved, by default every 1000
+# writes: the log kept up to 1000 old state records (the data folder grew by tens of MB).
+# Saved every 10 writes, the log keeps at most about 10.
+META_SYNC = 10
+
+
 def _meta(client: ClientAPI) -> Collection:
-    return client.get_or_create_collection(META, embedding_function=None)
+    return client.get_or_create_collection(
+        META, embedding_function=None,
+        configuration={"hnsw": {"sync_threshold": META_SYNC, "batch_size": META_SYNC}},
+    )
+
+
+def tune_meta(client: ClientAPI) -> None:
+    """Give a meta collection created before META_SYNC its small sync threshold
+    (get_or_create keeps an existing collection's configuration)."""
+    with _reachable(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "legacy embedding function config"
+        meta = _meta(client)
+        hnsw = dict(meta.configuration.get("hnsw") or {})
+        if hnsw.get("sync_threshold") != META_SYNC:
+            meta.modify(configuration={"hnsw": {"sync_threshold": META_SYNC, "batch_size": META_SYNC}})
 
 
 @dataclass(frozen=True)
@@ -256,18 +281,42 @@ def _write_lease(client: ClientAPI, lease: Lease) -> None:
         _meta(client).upsert(ids=[LEASE_ID], documents=[json.dumps(asdict(lease))], embeddings=_UNIT)
 
 
+def new_holder() -> str:
+    """A lease holder's name: host, pid and a random part (`host:pid:hex`)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_gone(holder: str) -> bool:
+    """True when the holder ran on this host and its process no longer exists (killed:
+    its lease need not run out). A holder on another host is never known to be gone."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def acquire_lease(client: ClientAPI, holder: str, ttl: float = LEASE_TTL, settle: float = 0.2) -> Lease:
     """Best effort (Chroma has no compare-and-set): refuse while another holder's lease
-    is unexpired, write ours, wait `settle`, and read back that the last writer is us."""
+    is unexpired and its holder may be alive, write ours, wait `settle`, and read back
+    that the last writer is us. The refusal says when a stopped holder's lease runs out."""
     current = read_lease(client)
-    if current is not None and current.holder != holder and current.expires > time.time():
-        raise IngestBusyError(f"ingest lease held by {current.holder}")
+    now = time.time()
+    if (current is not None and current.holder != holder and current.expires > now
+            and not holder_is_gone(current.holder)):
+        raise IngestBusyError(f"ingest lease held by {current.holder}", retry_seconds=current.expires - now)
     lease = Lease(holder, time.time() + ttl)
     _write_lease(client, lease)
     time.sleep(settle)
     back = read_lease(client)
     if back is None or back.holder != holder:
-        raise IngestBusyError(f"ingest lease taken by {back.holder if back else 'someone'}")
+        raise IngestBusyError(f"ingest lease taken by {back.holder if back else 'someone'}", retry_seconds=ttl)
     return lease
 
 
@@ -286,7 +335,7 @@ def ingest_lease(settings: Settings, client: ClientAPI, ttl: float = LEASE_TTL) 
     if not settings.chroma_url:
         yield
         return
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    holder = new_holder()
     acquire_lease(client, holder, ttl)
     stop = threading.Event()
 
@@ -382,6 +431,7 @@ def generations(client: ClientAPI) -> list[str]:
 def drop_old_generations(client: ClientAPI, keep: Sequence[str]) -> list[str]:
     """Delete every generation but `keep` (the live one and the one before it, which
     readers may still be querying). Orphans of crashed runs go too."""
+    tune_meta(client)
     dropped = []
     for name in generations(client):
         if name not in keep:

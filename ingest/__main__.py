@@ -1,10 +1,14 @@
 """python -m ingest [CORPUS_DIR] [--data DIR] [--history] [--audit]
+python -m ingest --prune-chroma CHROMA_DIR [--min-age SECONDS] [--every SECONDS]
 
 Exit codes: 0 all documents ingested; 1 some documents failed (the rest were
 ingested); 2 nothing changed because of an error (malformed sources.toml, bad
 settings); 3 another ingest is running; 4 the store could not be reached.
 With --audit: 0 the audit log's chain is whole, 1 it is broken (the message names the
 first bad line).
+With --prune-chroma (on a Chroma server's host, while it runs): remove the vector
+folders of deleted collections from the server's `--path` (core/chroma_disk.py);
+with --every, again every that many seconds until stopped.
 
 Every run prunes the question, feedback and audit logs to ASSISTANT_RETENTION_DAYS
 (core/retention.py) and records itself in the audit log.
@@ -14,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from core import audit, retention
+from core.chroma_disk import prune_segment_folders
 from core.embedders import make_embedder
 from core.errors import (
     AssistantError,
@@ -46,6 +52,27 @@ def print_audit(data_dir: Path) -> int:
     return 0 if verdict.ok else 1
 
 
+PRUNE_MIN_AGE = 600.0  # seconds: a folder younger than this is never removed
+
+
+def prune_chroma(chroma_dir: Path, min_age: float, every: float | None) -> int:
+    """Prune a Chroma data folder once, or every `every` seconds until interrupted."""
+    if every is None and not (chroma_dir / "chroma.sqlite3").is_file():
+        print(f"Fel: {chroma_dir} är ingen Chroma-mapp (chroma.sqlite3 saknas).", file=sys.stderr)
+        return 2
+    while True:  # with --every, a folder the server has not created yet is simply empty
+        pruned = prune_segment_folders(chroma_dir, min_age=min_age)
+        if pruned.removed or every is None:
+            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} Tog bort {len(pruned.removed)} mappar som ingen "
+                  f"samling använder längre ({pruned.freed_bytes / 1e6:.1f} MB).", flush=True)
+        if every is None:
+            return 0
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return 0
+
+
 def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
     """`on_phase` is passed on to run_ingest (a crash test pauses the run there)."""
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Läs in dokument i indexet.")
@@ -55,7 +82,15 @@ def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
     parser.add_argument("--history", action="store_true", help="visa tidigare körningar")
     parser.add_argument("--audit", action="store_true",
                         help="visa ändringsloggen och kontrollera att ingen rad är ändrad eller borttagen")
+    parser.add_argument("--prune-chroma", metavar="CHROMA_DIR",
+                        help="ta bort mappar för borttagna samlingar ur en Chroma-servers datamapp (--path)")
+    parser.add_argument("--min-age", type=float, default=PRUNE_MIN_AGE, metavar="SEKUNDER",
+                        help=f"med --prune-chroma: rör inga mappar yngre än så (standard {PRUNE_MIN_AGE:.0f})")
+    parser.add_argument("--every", type=float, metavar="SEKUNDER",
+                        help="med --prune-chroma: gör om det med så många sekunders mellanrum")
     args = parser.parse_args(argv)
+    if args.prune_chroma:
+        return prune_chroma(Path(args.prune_chroma), args.min_age, args.every)
     try:
         settings = load_settings()
         if args.corpus:

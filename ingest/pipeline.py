@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import sqlite3
 import time
 import unicodedata
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from chromadb.api import ClientAPI
 
+from core.chroma_disk import prune_segment_folders
 from core.embedders import Embedder, token_counter
 from core.errors import AssistantError, DocumentError
 from core.privacy import identity_numbers, mask_identity_numbers
@@ -371,33 +369,11 @@ def publish(
 
 
 def _drop_generations(client: ClientAPI, settings: Settings, keep: list[str]) -> None:
-    """Drop every generation but `keep`, and the files Chroma leaves behind.
-
-    chromadb 1.5.9 does not remove a deleted collection's vector segment directory
-    (chroma-core/chroma#5520), and every re-ingest deletes a generation, so the data
-    folder would grow with each run. Directories that no segment refers to any more are
-    removed; this runs under the ingest lock, so no collection is being created meanwhile.
-    """
+    """Drop every generation but `keep`, and (embedded store) the vector folders Chroma
+    leaves behind (core/chroma_disk.py). This runs under the ingest lock, so no collection
+    is being created meanwhile: no age margin. A Chroma server's folder is pruned on its
+    host (`python -m ingest --prune-chroma`)."""
     drop_old_generations(client, keep)
     drop_snapshots(settings.data_dir, keep)
-    db = settings.chroma_path / "chroma.sqlite3"
-    if settings.chroma_url or not db.exists():
-        return
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        try:
-            in_use = {str(row[0]) for row in con.execute("SELECT id FROM segments")}
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return  # best effort: leftovers are only disk space
-    for folder in settings.chroma_path.iterdir():
-        if folder.is_dir() and _is_uuid(folder.name) and folder.name not in in_use:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _is_uuid(name: str) -> bool:
-    try:
-        return str(uuid.UUID(name)) == name
-    except ValueError:
-        return False
+    if not settings.chroma_url:
+        prune_segment_folders(settings.chroma_path)

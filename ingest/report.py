@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 HISTORY = "ingest-history.jsonl"
+# The history keeps the last HISTORY_KEEP runs: rewritten to them when it holds
+# HISTORY_SLACK more (so not on every run). About 10 kB a run for 65 documents, so at most
+# about 2.5 MB. The lasting record of each re-ingest is the audit log's (core/audit.py,
+# kept ASSISTANT_RETENTION_DAYS); the history's per-document detail is for the recent runs.
+HISTORY_KEEP = 200
+HISTORY_SLACK = 50
 # The report of a run that has switched, until its line is in the history: a run killed
 # after its switch is recorded from it (by the next run, and by read_history meanwhile).
 SWITCHED = "ingest-switched.json"
@@ -108,9 +114,27 @@ def append_history(data_dir: Path, report: Report) -> None:
 
 
 def _append_line(data_dir: Path, row: dict[str, Any]) -> None:
+    """Append a run's line (under the ingest lock: one writer), then rotate."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / HISTORY).open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    rotate_history(data_dir)
+
+
+def rotate_history(data_dir: Path, keep: int = HISTORY_KEEP, slack: int = HISTORY_SLACK) -> int:
+    """Keep the last `keep` lines once there are `keep + slack`; returns how many went.
+    Atomic: readers see the old file or the new one."""
+    path = data_dir / HISTORY
+    try:
+        lines = path.read_bytes().splitlines(keepends=True)
+    except OSError:
+        return 0
+    if len(lines) < keep + slack:
+        return 0
+    tmp = path.with_name(f"{HISTORY}.tmp")
+    tmp.write_bytes(b"".join(lines[-keep:]))
+    os.replace(tmp, path)
+    return len(lines) - keep
 
 
 KILLED_AFTER_SWITCH = "inläsningen avbröts efter bytet till det nya indexet"

@@ -1,5 +1,6 @@
 """python -m retrieval ask "FRÅGA" [--previous TIDIGARE_FRÅGA …] [--data DIR] [--k N] [--json]
     [--kind TYP …] [--issuer UTFÄRDARE …] [--valid-only]
+python -m retrieval serve [--host H] [--port P] [--data DIR]   (the HTTP API: retrieval/api.py)
 
 --previous: the earlier questions of a conversation, oldest first; a follow-up ("Och
 vem ska göra det?") is searched as the complete question built from them.
@@ -23,14 +24,12 @@ from core.store import open_client
 from core.wording import chunk_citation
 from retrieval.answer import Answer
 from retrieval.answer_json import answer_json
-from retrieval.conversation import Understood, understand_history, understood_lines
+from retrieval.asking import ask_logged
+from retrieval.conversation import Understood, understood_lines
 from retrieval.filters import add_filter_arguments, read_filter
-from retrieval.generate import GENERATED_LABEL, run_generation, with_generation
-from retrieval.model_rewrite import rewriter_for
-from retrieval.querylog import log_question
+from retrieval.generate import GENERATED_LABEL
 from retrieval.refusal import Calibration
 from retrieval.search import Searcher
-from retrieval.turn import ask_turn
 
 
 def print_answer(answer: Answer, understood: Understood | None = None) -> None:
@@ -65,19 +64,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     searcher = Searcher(open_client(settings), make_embedder(settings), files=settings.data_dir)
     model = None if args.extractive else make_language_model(settings)
-    rewriter = rewriter_for(settings, model)
-    turn = ask_turn(args.question, understand_history(args.previous or [], rewriter), searcher, Calibration.load(),
-                    k=args.k, rewriter=rewriter, docs=args.docs)
-    understood, answer = turn.understood, turn.answer
-    if model is not None:
-        answer = with_generation(answer, run_generation(answer, model, passages=settings.llm_passages))
-    log_question(settings.data_dir, understood.asked, answer.refused, settings.log_questions,
-                 [c.text for c in answer.generated])
+    turn = ask_logged(args.question, args.previous or [], searcher, Calibration.load(), settings, model,
+                      k=args.k, docs=args.docs)
     if args.json:
-        print(json.dumps(answer_json(answer, understood), ensure_ascii=False))
+        print(json.dumps(answer_json(turn.answer, turn.understood), ensure_ascii=False))
     else:
-        print_answer(answer, understood)
+        print_answer(turn.answer, turn.understood)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from retrieval.api import serve  # FastAPI and uvicorn only for the server
+
+    return serve(_settings(args), args.host, args.port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--extractive", action="store_true", help="svara med citat, utan språkmodell")
     add_filter_arguments(ask)
     ask.set_defaults(func=cmd_ask)
+    serve = sub.add_parser("serve", help="starta HTTP-API:t (README: HTTP API)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data")
+    serve.set_defaults(func=cmd_serve)
     args = parser.parse_args(argv)
     if getattr(args, "k", 1) < 1:
         parser.error("--k måste vara minst 1")
