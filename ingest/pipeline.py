@@ -334,8 +334,9 @@ def embed_missing(records: list[Record], vectors: dict[str, np.ndarray], embedde
     add them there. Returns how many texts were embedded."""
     missing = sorted({h for _, h, v in records if v is None and h not in vectors})
     texts = {h: index_text(c) for c, h, v in records if v is None}
-    for start in range(0, len(missing), EMBED_BATCH):
-        part = missing[start : start + EMBED_BATCH]
+    step = max(EMBED_BATCH, int(getattr(embedder, "parallel_texts", 0)))  # keeps every service URL busy
+    for start in range(0, len(missing), step):
+        part = missing[start : start + step]
         progress(0.3 + 0.6 * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
         vectors.update(zip(part, embedder.embed([texts[h] for h in part], "passage"), strict=True))
     return len(missing)
