@@ -42,7 +42,7 @@ PARTICLES = frozenset({"upp", "ut", "in", "av", "till", "om", "över", "på", "f
 # informer/information, kommunicer/kommunikation.
 DERIVATIONS = (("", "ing"), ("", "ning"), ("er", "ation"), ("cer", "kation"))
 _MIN_ROOT = 4
-SAVED_FORMAT = 1  # of LexicalIndex.save; a reader of another format builds the index anew
+SAVED_FORMAT = 2  # of LexicalIndex.save; a reader of another format builds the index anew
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("swedish")
 _stems: dict[str, str] = {}  # word -> stem; a plain dict: reads need no lock
@@ -166,7 +166,7 @@ class LexicalIndex:
         self._setup(bm25, len(texts), vocab, doc_freq, dict(counted), decompounder, spelling, derivations)
 
     def _setup(self, bm25: bm25s.BM25, size: int, vocab: dict[str, int], doc_freq: np.ndarray,
-               word_counts: dict[str, int], decompounder: Decompounder | None, spelling: bool,
+               word_counts: dict[str, int], decompounder: Decompounder | None, spelling: bool | Speller,
                derivations: bool) -> None:
         self._bm25 = bm25
         self.size = size
@@ -175,7 +175,7 @@ class LexicalIndex:
         self._word_counts = word_counts  # the corpus's words as `words` splits them: what save() keeps
         self._decompounder = decompounder
         self._analyze = decompounder.analyze if decompounder else analyze
-        self._speller = Speller(word_counts) if spelling else None
+        self._speller = spelling if isinstance(spelling, Speller) else Speller(word_counts) if spelling else None
         self._derivations = derivations
         self._sorted_vocab = sorted(vocab) if derivations else []
         self._corrections: dict[str, QueryCorrection] = {}
@@ -193,6 +193,8 @@ class LexicalIndex:
                   "k1": float(self._bm25.k1), "b": float(self._bm25.b)}
         (folder / "params.json").write_text(json.dumps(params), encoding="utf-8")
         (folder / "words.json").write_text(json.dumps(self._word_counts, ensure_ascii=False), encoding="utf-8")
+        if self._speller is not None:
+            self._speller.save(folder / "speller")
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
@@ -213,7 +215,8 @@ class LexicalIndex:
         word_counts = json.loads((folder / "words.json").read_text(encoding="utf-8"))
         decompounder = Decompounder.from_counts(word_counts) if params["compounds"] else None
         self = cls.__new__(cls)
-        self._setup(bm25, size, vocab, doc_freq, word_counts, decompounder, params["spelling"], params["derivations"])
+        speller = Speller.load(folder / "speller", word_counts) if params["spelling"] else False
+        self._setup(bm25, size, vocab, doc_freq, word_counts, decompounder, speller, params["derivations"])
         return self
 
     def idf(self, token: str) -> float:

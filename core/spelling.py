@@ -11,9 +11,14 @@ find every word one or two edits away without comparing it with the whole vocabu
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
 MIN_LENGTH = 5  # shorter words have too many neighbours to guess from
@@ -67,9 +72,10 @@ def max_distance(word: str) -> int:
 
 
 class Speller:
-    """The closest words of a corpus to a word it lacks."""
+    """The closest words of a corpus to a word it lacks. `deletes`: the deletion index
+    as `save` wrote it (else it is built from the words)."""
 
-    def __init__(self, word_counts: Mapping[str, int]) -> None:
+    def __init__(self, word_counts: Mapping[str, int], deletes: SavedDeletions | None = None) -> None:
         counts: dict[str, int] = {}  # folded word -> occurrences
         surface: dict[str, tuple[int, str]] = {}  # folded word -> (occurrences, its most frequent spelling)
         for w, n in word_counts.items():
@@ -81,13 +87,30 @@ class Speller:
                 surface[f] = (n, w)
         self._counts = counts
         self._surface = {f: w for f, (_, w) in surface.items()}
-        deletes: defaultdict[str, list[str]] = defaultdict(list)
-        for f in counts:  # the hot loop of a generation's load: kept plain
-            deletes[f].append(f)
-            for i in range(len(f)):
-                deletes[f[:i] + f[i + 1:]].append(f)
-        self._deletes = deletes  # read with .get only: never grows after this
+        self._deletes: Mapping[str, list[str]] | SavedDeletions = deletes if deletes is not None \
+            else _deletion_index(counts)
         self._cache: dict[str, tuple[str, ...]] = {}
+
+    def save(self, folder: Path) -> None:
+        """The deletion index as sorted arrays of key hashes and word numbers (.npy), so
+        that a process loads it memory-mapped instead of building it (seconds at a large
+        corpus's vocabulary)."""
+        words = sorted(self._counts)
+        number = {w: i for i, w in enumerate(words)}
+        deletes = self._deletes if isinstance(self._deletes, Mapping) else _deletion_index(self._counts)
+        pairs = [(_key(k), number[w]) for k, ws in deletes.items() for w in ws]
+        pairs.sort()
+        folder.mkdir(parents=True)
+        np.save(folder / "keys.npy", np.array([k for k, _ in pairs], dtype=np.uint32))
+        np.save(folder / "words.npy", np.array([w for _, w in pairs], dtype=np.int32))
+        (folder / "words.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, word_counts: Mapping[str, int]) -> Speller:
+        words = json.loads((folder / "words.json").read_text(encoding="utf-8"))
+        saved = SavedDeletions(np.load(folder / "keys.npy", mmap_mode="r"),
+                               np.load(folder / "words.npy", mmap_mode="r"), words)
+        return cls(word_counts, saved)
 
     def __len__(self) -> int:
         return len(self._counts)
@@ -122,7 +145,37 @@ class Speller:
         return out
 
 
-def _candidates(deletes: Mapping[str, list[str]], keys: Iterable[str]) -> Iterable[str]:
+def _deletion_index(counts: Mapping[str, int]) -> dict[str, list[str]]:
+    """Each word and each of its one-letter deletions -> the words it comes from."""
+    deletes: defaultdict[str, list[str]] = defaultdict(list)
+    for f in counts:  # the hot loop of building a generation's index: kept plain
+        deletes[f].append(f)
+        for i in range(len(f)):
+            deletes[f[:i] + f[i + 1:]].append(f)
+    return dict(deletes)  # read with .get only: never grows after this
+
+
+def _key(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+class SavedDeletions:
+    """The deletion index as Speller.save wrote it: a key's words are found by binary
+    search over the sorted key hashes. Two keys may share a hash; their words are then
+    both candidates, and the edit distance (which every candidate is checked by) drops
+    the wrong ones."""
+
+    def __init__(self, keys: np.ndarray, words: np.ndarray, vocabulary: list[str]) -> None:
+        self._keys, self._words, self._vocabulary = keys, words, vocabulary
+
+    def get(self, key: str, default: Iterable[str] = ()) -> Iterable[str]:
+        h = _key(key)
+        lo = int(np.searchsorted(self._keys, h, side="left"))
+        hi = int(np.searchsorted(self._keys, h, side="right"))
+        return [self._vocabulary[int(i)] for i in self._words[lo:hi]] if hi > lo else default
+
+
+def _candidates(deletes: Mapping[str, list[str]] | SavedDeletions, keys: Iterable[str]) -> Iterable[str]:
     for key in keys:
         yield from deletes.get(key, ())
 
