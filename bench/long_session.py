@@ -9,9 +9,11 @@ after the other in one session, as a member of staff would in a long day. Stream
 the whole script again for every question, so whatever the page draws or the session
 keeps per answer shows up here as a growing cost.
 
-Prints the time per question over the first and the last --window questions (the median
-and the mean), the process RSS after the first window and at the end, and what the page
-and the session hold at the end (chat messages drawn, answers kept).
+Prints the median time per question of every 50, then over the first and the last
+--window questions (the median and the mean), the process RSS after the first window and
+at the end, and what the page and the session hold at the end (chat messages drawn,
+messages held). On a shared machine, read the medians: a busy neighbour makes single
+questions slow.
 """
 
 from __future__ import annotations
@@ -79,8 +81,9 @@ def main() -> int:
             return 1
         if i + 1 == args.window:
             rss_window = rss_mb()
-        if (i + 1) % 50 == 0:
-            print(f"  {i + 1} questions, last {times[-1]:.3f} s, RSS {rss_mb():.0f} MB", flush=True)
+        if (i + 1) % 50 == 0:  # so that a run stopped early still tells
+            print(f"  questions {i - 48}–{i + 1}: median {statistics.median(times[-50:]):.3f} s, "
+                  f"RSS {rss_mb():.0f} MB", flush=True)
     w = min(args.window, len(times))
     first, last = times[:w], times[-w:]
     messages = at.session_state["messages"] if "messages" in at.session_state else []

@@ -97,10 +97,16 @@ class Settings:
     llm_passages: int = 3  # ASSISTANT_LLM_PASSAGES: the top passages the model is shown (each costs prompt time)
     llm_rewrite: bool = False  # ASSISTANT_LLM_REWRITE: the model rewrites follow-ups (the rule stays the fallback)
     mask_index: bool = False  # ASSISTANT_MASK_INDEX: personnummer in documents are masked in the index
+    max_uploads: int = 20  # ASSISTANT_MAX_UPLOADS_PER_SESSION: files one session may upload (saved or refused)
+    max_upload_mb: int = 200  # ASSISTANT_MAX_UPLOAD_MB_PER_SESSION: their total; also what the server holds at once
 
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def chroma_path(self) -> Path:
@@ -158,4 +164,6 @@ def load_settings() -> Settings:
         llm_passages=_int("ASSISTANT_LLM_PASSAGES", 3),
         llm_rewrite=_bool("ASSISTANT_LLM_REWRITE", False),
         mask_index=_bool("ASSISTANT_MASK_INDEX", False),
+        max_uploads=_int("ASSISTANT_MAX_UPLOADS_PER_SESSION", 20, low=0),
+        max_upload_mb=_int("ASSISTANT_MAX_UPLOAD_MB_PER_SESSION", 200, low=1),
     )
