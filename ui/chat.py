@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.errors import AssistantError
 from core.llm import LanguageModel
@@ -227,7 +228,7 @@ def earlier_list(messages: Sequence[dict[str, Any]], dropped: int) -> None:
         st.markdown("\n".join(lines))
 
 
-def dropped_note(slot: Any) -> None:
+def dropped_note(slot: DeltaGenerator) -> None:
     """Once older exchanges are let go: how many, and how to start over."""
     dropped = st.session_state.get(_DROPPED, 0)
     if dropped:
