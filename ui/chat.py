@@ -273,11 +273,12 @@ def chat_page() -> None:
     docs = sidebar(state)
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
     # Slots in the same place in every run: the example (or the conversation tools), the
-    # earlier exchanges in one line each, the latest ones in full, and the new question.
-    # Streamlit keeps an element of the last run on screen until this run draws its
-    # position: the new turn's slot is emptied at once, so the previous answer (drawn again
-    # among the latest) never shows twice while the next one is searched.
-    top, older, conversation, new_turn = st.container(), st.container(), st.container(), st.empty()
+    # earlier exchanges in one line each, and the latest ones in full, each exchange in its
+    # own container, then the new one. Streamlit keeps an element of the last run on screen
+    # until this run draws its position: an exchange is drawn where it was drawn as the new
+    # one, and once the latest ones move up by one, the new one's slot is emptied before
+    # anything is drawn, so the previous answer never shows twice while the next is searched.
+    top, older, conversation = st.container(), st.container(), st.container()
     with top:
         if not messages:
             st.info(f"Exempel: *{EXAMPLE}*")
@@ -287,12 +288,18 @@ def chat_page() -> None:
         dropped_note(note)
         earlier_list(messages, st.session_state.get(_DROPPED, 0))
     with conversation:
-        for message in messages[-2 * SHOWN_IN_FULL:]:
-            with st.chat_message(message["role"]):
-                if message["role"] == "user":
-                    st.markdown(literal(message["content"]))
-                else:
-                    show_answer(message["answer"])
+        window = messages[-2 * SHOWN_IN_FULL:]
+        pairs = [window[i:i + 2] for i in range(0, len(window), 2)]
+        slots = [st.container() for _ in pairs]
+        new_turn = st.empty()
+        for slot, pair in zip(slots, pairs, strict=True):
+            with slot:
+                for message in pair:
+                    with st.chat_message(message["role"]):
+                        if message["role"] == "user":
+                            st.markdown(literal(message["content"]))
+                        else:
+                            show_answer(message["answer"])
     drafts_panel(messages)
     typed = st.chat_input("Skriv din fråga här …")
     own_words = st.session_state.pop(_PENDING, None)  # "Sök på mina ord": asked alone, unchanged
