@@ -7,10 +7,12 @@ import streamlit as st
 from ui.chat import chat_page
 from ui.retention import retention_keeper
 from ui.sources import SOURCE_URL_PATH
+from ui.uploads import guard_store
 
 
 def main() -> None:
     st.set_page_config(page_title="Dokumentassistenten", page_icon="📄", layout="wide")
+    guard_store()  # the server keeps uploaded files only for a session that may upload (ui/uploads.py)
     retention_keeper()  # prunes the logs at start and daily (ASSISTANT_RETENTION_DAYS)
     # The page is Swedish (screen readers pick their voice from lang), and captions get
     # a readable contrast (Streamlit's default caption grey measures 3.8:1).

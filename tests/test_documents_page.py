@@ -227,6 +227,53 @@ def test_the_uploader_speaks_swedish_keeps_to_the_limit_and_keeps_nothing(
     assert not at.file_uploader[0].value  # and the widget is a fresh, empty one
 
 
+def test_uploads_per_session_are_limited_in_number_and_the_limit_said_in_swedish(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    import ui.uploads
+    from ui.uploads import limit_reached, over_limit
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv("ASSISTANT_MAX_UPLOADS_PER_SESSION", "3")
+    held: list[int] = []  # the bytes the session still holds after each upload was handled
+
+    def spy(files):  # type: ignore[no-untyped-def]
+        freed = real(files)
+        ctx = get_script_run_ctx()
+        assert ctx is not None
+        storage = ctx.uploaded_file_mgr.file_storage.get(ctx.session_id, {})  # type: ignore[attr-defined]
+        held.append(sum(len(f.data) for f in storage.values()))
+        return freed
+
+    real = ui.uploads.release
+    monkeypatch.setattr(ui.uploads, "release", spy)
+    at = documents_page(AppTest.from_file(str(REPO / "app.py"), default_timeout=300))
+    assert "test session id" not in ui.uploads._UPLOADERS  # staff: the server keeps no upload of theirs
+    at.sidebar.text_input(key="coordinator_password_input").input(PASSWORD)
+    next(b for b in at.sidebar.button if b.label == "Logga in som samordnare").click().run()
+    assert "test session id" in ui.uploads._UPLOADERS
+    assert any("Högst 3 filer och 200 MB sammanlagt per session" in c.value for c in at.caption)
+    docs = [(f"rutin-{i}.md", NEW_DOC.replace(b"tre", str(i).encode()), "text/markdown") for i in range(2)]
+    at.file_uploader[0].set_value(docs).run()
+    assert not at.exception and not at.main.error
+    assert (site / "rutin-0.md").exists() and (site / "rutin-1.md").exists()
+    assert not at.file_uploader[0].value  # released: a fresh, empty uploader
+    more = [("rutin-2.md", NEW_DOC, "text/markdown"), ("rutin-3.md", NEW_DOC, "text/markdown")]
+    at.file_uploader[0].set_value(more).run()
+    assert not at.exception
+    assert (site / "rutin-2.md").exists() and not (site / "rutin-3.md").exists()
+    assert [e.value for e in at.main.error] == [literal(over_limit("rutin-3.md", 3, 200))]
+    assert held == [0, 0]  # saved or refused, nothing left in the session
+    # The limit is reached: no uploader, but a Swedish sentence saying so and what to do.
+    assert not at.file_uploader
+    assert limit_reached(3, 200) in [i.value for i in at.main.info]
+    assert [r["what"] for r in audit_records(site) if r["what"].startswith("upload")] == ["upload"] * 3
+    next(b for b in at.sidebar.button if b.label == "Logga ut").click().run()
+    assert "test session id" not in ui.uploads._UPLOADERS
+
+
 def test_oidc_user_on_the_coordinator_list(site: Path) -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
     at.secrets["auth"] = {

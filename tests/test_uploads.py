@@ -170,3 +170,50 @@ def test_handle_uploads_reports_each_file(corpus: Path) -> None:
         ("success", f"ny fil_.txt är sparad (uppladdad som ny fil?.txt). {hint}"),
         ("error", "virus.exe sparades inte: filtypen .exe stöds inte (PDF, Word, webbsidor (HTML), Markdown och text stöds)."),
     ]
+
+
+def test_uploads_within_the_session_limit_are_counted_in_order() -> None:
+    from ui.uploads import within_limit
+
+    assert within_limit([MB, MB, MB], 0, 0, 2, 10 * MB) == [True, True, False]  # the count
+    assert within_limit([4 * MB, 4 * MB, MB], 0, 0, 10, 6 * MB) == [True, False, True]  # the total
+    assert within_limit([MB], 2, 0, 2, 10 * MB) == [False]  # used up by earlier uploads
+    assert within_limit([], 0, 0, 0, 0) == []
+
+
+def test_the_store_of_uploaded_files_keeps_files_only_for_a_session_that_may_upload() -> None:
+    """Streamlit's own store (MemoryUploadedFileManager), as its upload endpoint fills it:
+    a file from a session that may not upload, or beyond what a session may hold at once,
+    is refused with 413 and not kept."""
+    from starlette.exceptions import HTTPException
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    import ui.uploads
+
+    store = MemoryUploadedFileManager("/_stcore/upload_file")
+    ui.uploads.guard(store)
+    ui.uploads.guard(store)  # once is enough: not wrapped twice
+
+    def put(session: str, file_id: str, size: int) -> None:
+        store.add_file(session, UploadedFileRec(file_id, "f.md", "text/markdown", b"x" * size))
+
+    def held(session: str) -> int:
+        return sum(len(f.data) for f in store.file_storage.get(session, {}).values())
+
+    with pytest.raises(HTTPException) as refused:
+        put("staff", "a", MB)  # no uploader in this session: nothing kept
+    assert refused.value.status_code == 413 and held("staff") == 0
+    ui.uploads._UPLOADERS["coordinator"] = 3 * MB
+    try:
+        put("coordinator", "a", MB)
+        put("coordinator", "b", 2 * MB)
+        put("coordinator", "b", 2 * MB)  # the same file again replaces itself
+        with pytest.raises(HTTPException):
+            put("coordinator", "c", 1)  # more than the session may hold at once
+        assert held("coordinator") == 3 * MB
+        store.remove_file("coordinator", "a")  # handled and released: room again
+        put("coordinator", "c", MB)
+        assert held("coordinator") == 3 * MB and held("staff") == 0
+    finally:
+        ui.uploads._UPLOADERS.pop("coordinator", None)

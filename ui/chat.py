@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.errors import AssistantError
 from core.llm import LanguageModel
@@ -19,10 +20,10 @@ from retrieval.generate import GENERATED_LABEL, WRITING_NOTE, run_generation, wi
 from retrieval.model_rewrite import rewriter_for
 from retrieval.querylog import log_question
 from retrieval.turn import ask_turn
-from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons
+from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons, forget_drafts, retire_drafts
 from ui.filters import filter_controls
 from ui.llm import configured_language_model
-from ui.render import ShownAnswer, ShownSource, answer_record, html_text, literal, short_title, when
+from ui.render import ShownAnswer, ShownSource, answer_record, excerpt, html_text, literal, short_title, when
 from ui.resources import ready
 from ui.sources import link_markdown
 from ui.take_away import COPY_LABEL, DOWNLOAD_LABEL, answer_text, conversation_text
@@ -33,6 +34,15 @@ NEW_CONVERSATION = "Ny konversation"
 INTERPRETED = "Tolkat som"
 ANSWERS_PART = "Svarar på"
 OWN_WORDS = "Sök på mina ord"
+EARLIER = "Tidigare frågor"
+EARLIER_NOTE = ("De senaste svaren visas i sin helhet nedanför; alla som listas här finns med när du laddar ner "
+                "konversationen.")
+DROPPED_NOTE = ("Samtalet är långt: sessionen sparar bara de {kept} senaste svaren, och {dropped} äldre finns inte "
+                "längre här eller i nedladdningen. Tryck på ”Ny konversation” för att börja om.")
+SHOWN_IN_FULL = 5  # the latest exchanges drawn in full (sources, copy, thumbs); older ones as one line each
+KEPT = 50  # exchanges the session holds (the list, the download); older ones are let go
+CONTEXT_TURNS = 10  # earlier questions a follow-up is understood against (the latest with a topic is used)
+_DROPPED = "chat_dropped"  # how many exchanges this conversation has let go
 _PENDING = "chat_own_words"
 EXAMPLE = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 INTRO = "Svaren citerar dokumenten ordagrant, med källa. Skriv inga personuppgifter i frågan."
@@ -178,17 +188,63 @@ def take_away(record: ShownAnswer) -> None:
 
 
 def conversation_tools(messages: list[dict[str, Any]]) -> None:
-    """Above the conversation: start a new one, and download the whole conversation."""
+    """Above the conversation: start a new one, and download the conversation (the
+    exchanges the session holds: the latest KEPT; the text is built when clicked)."""
     if not messages:
         return
     left, right = st.columns(2)
     if left.button(NEW_CONVERSATION, icon=":material/add_comment:", key="new_conversation"):
         messages.clear()
         st.session_state.pop(_PENDING, None)
+        st.session_state.pop(_DROPPED, None)
+        forget_drafts()
         st.rerun()
-    right.download_button(DOWNLOAD_LABEL, data=conversation_text(messages).encode("utf-8"),
+    held = list(messages)  # as shown now; built into text only when the button is pressed
+    right.download_button(DOWNLOAD_LABEL, data=lambda: conversation_text(held).encode("utf-8"),
                           file_name="konversation.txt", mime="text/plain", on_click="ignore",
                           icon=":material/download:", key="conversation_download")
+
+
+def exchanges(messages: Sequence[dict[str, Any]]) -> list[tuple[str, ShownAnswer]]:
+    """The conversation as (question as asked, its answer), oldest first."""
+    out = []
+    for message in messages:
+        if message.get("role") == "assistant" and isinstance(message.get("answer"), ShownAnswer):
+            record: ShownAnswer = message["answer"]
+            out.append((record.question, record))
+    return out
+
+
+def earlier_list(messages: Sequence[dict[str, Any]], dropped: int) -> None:
+    """The exchanges before the latest SHOWN_IN_FULL, one line each (question, and the start
+    of the answer) behind an expander."""
+    older = exchanges(messages)[:-SHOWN_IN_FULL]
+    if not older:
+        return
+    with st.expander(f"{EARLIER} ({len(older)})", expanded=False, icon=":material/history:"):
+        st.caption(EARLIER_NOTE)
+        lines = [f"{i}. **{literal(excerpt(question, 160))}**  \n{literal(excerpt(record.text, 200))}"
+                 for i, (question, record) in enumerate(older, start=dropped + 1)]
+        st.markdown("\n".join(lines))
+
+
+def dropped_note(slot: DeltaGenerator) -> None:
+    """Once older exchanges are let go: how many, and how to start over."""
+    dropped = st.session_state.get(_DROPPED, 0)
+    if dropped:
+        slot.caption(DROPPED_NOTE.format(kept=KEPT, dropped=dropped))
+
+
+def let_go(messages: list[dict[str, Any]]) -> None:
+    """Keep the latest KEPT exchanges in the session; count those let go (their
+    thumbs-down drafts stay in the sidebar's download)."""
+    excess = len(messages) - 2 * KEPT
+    if excess <= 0:
+        return
+    gone = messages[:excess]
+    del messages[:excess]
+    retire_drafts(gone)
+    st.session_state[_DROPPED] = st.session_state.get(_DROPPED, 0) + len(exchanges(gone))
 
 
 def _answer_turn(heard: Understood, answer: Answer, model: LanguageModel | None, passages: int,
@@ -216,22 +272,34 @@ def chat_page() -> None:
     st.caption(INTRO_MODEL if model is not None else INTRO)
     docs = sidebar(state)
     messages: list[dict[str, Any]] = st.session_state.setdefault("messages", [])
-    # Two slots in the same place in every run: the example (or the conversation tools), and
-    # the conversation with the new question appended in it. Streamlit keeps an element of the
-    # last run on screen until this run draws its position, so a history that moved down by one
-    # would show the previous answer twice while the next one is searched.
-    top, conversation = st.container(), st.container()
+    # Slots in the same place in every run: the example (or the conversation tools), the
+    # earlier exchanges in one line each, and the latest ones in full, each exchange in its
+    # own container, then the new one. Streamlit keeps an element of the last run on screen
+    # until this run draws its position: an exchange is drawn where it was drawn as the new
+    # one, and once the latest ones move up by one, the new one's slot is emptied before
+    # anything is drawn, so the previous answer never shows twice while the next is searched.
+    top, older, conversation = st.container(), st.container(), st.container()
     with top:
         if not messages:
             st.info(f"Exempel: *{EXAMPLE}*")
         conversation_tools(messages)
+    with older:
+        note = st.empty()
+        dropped_note(note)
+        earlier_list(messages, st.session_state.get(_DROPPED, 0))
     with conversation:
-        for message in messages:
-            with st.chat_message(message["role"]):
-                if message["role"] == "user":
-                    st.markdown(literal(message["content"]))
-                else:
-                    show_answer(message["answer"])
+        window = messages[-2 * SHOWN_IN_FULL:]
+        pairs = [window[i:i + 2] for i in range(0, len(window), 2)]
+        slots = [st.container() for _ in pairs]
+        new_turn = st.empty()
+        for slot, pair in zip(slots, pairs, strict=True):
+            with slot:
+                for message in pair:
+                    with st.chat_message(message["role"]):
+                        if message["role"] == "user":
+                            st.markdown(literal(message["content"]))
+                        else:
+                            show_answer(message["answer"])
     drafts_panel(messages)
     typed = st.chat_input("Skriv din fråga här …")
     own_words = st.session_state.pop(_PENDING, None)  # "Sök på mina ord": asked alone, unchanged
@@ -239,7 +307,7 @@ def chat_page() -> None:
     if not question:
         return
     earlier = [] if own_words and not typed else [
-        m["answer"].history_question for m in messages if m["role"] == "assistant"]
+        record.history_question for _, record in exchanges(messages)[-CONTEXT_TURNS:]]
     try:
         with st.spinner("Söker i dokumenten …"):
             turn = ask_turn(question, earlier, res.searcher, res.calibration, k=res.settings.top_k,  # masks first
@@ -249,12 +317,14 @@ def chat_page() -> None:
         st.error(err.swedish_message())
         return
     alone = bool(own_words and not typed)  # drawn with the rest of the conversation, below its answer
-    with conversation:
+    with new_turn.container():
         record, answer = _answer_turn(heard, answer, model, res.settings.llm_passages, alone)
     log_question(res.settings.data_dir, heard.asked, answer.refused, res.settings.log_questions,
                  [c.text for c in answer.generated])
     # The history keeps the masked question only (and the model's answer only in the session).
     messages.append({"role": "user", "content": heard.asked})
     messages.append({"role": "assistant", "answer": record})
+    let_go(messages)
+    dropped_note(note)  # the count as it is after this turn
     if alone:
         st.rerun()

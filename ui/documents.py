@@ -35,7 +35,7 @@ from ui.auth import coordinator_name, is_coordinator, login_panel, record
 from ui.document_tools import MESSAGES, META_DOC, UPDATE_LABEL, flash, metadata_panel, trash_panel
 from ui.render import literal, when
 from ui.resources import Resources, resources
-from ui.uploads import limit_caption, release
+from ui.uploads import allow_uploads, limit_caption, limit_reached, over_limit, release, within_limit
 
 OnUpload = Callable[[str, str, bytes, str | None], None]
 NOT_INGESTED = "ej inläst"
@@ -47,6 +47,7 @@ _CONFIRM = "documents_confirm_remove"  # the document waiting for confirmation
 _UPLOAD_ROUND = "documents_upload_round"  # bumped to give a fresh, empty uploader
 _REPORT = "documents_last_report"  # the last report of this session
 _META_OPEN = "documents_meta_open"  # an upload just happened: show its metadata form
+_USED = "documents_uploads_used"  # (files, bytes) this session has uploaded, saved or refused
 
 
 # --- What the page shows (plain functions) --------------------------------------------
@@ -161,14 +162,21 @@ def _nfc(name: str) -> str:
 # --- Callbacks (run before the page, so the page shows their result) ----------------
 
 
-def _on_upload(corpus_dir: Path, max_bytes: int, key: str) -> None:
+def _on_upload(corpus_dir: Path, max_bytes: int, key: str, max_files: int, max_total_mb: int) -> None:
     if not is_coordinator():
         return
     files = st.session_state.get(key) or []
     saved: list[str] = []
-    uploads = [(f.name, f.getvalue()) for f in files]
+    used_files, used_bytes = st.session_state.get(_USED, (0, 0))
+    fits = within_limit([f.size for f in files], used_files, used_bytes, max_files, max_total_mb * 1024 * 1024)
+    taken = [f for f, ok in zip(files, fits, strict=True) if ok]
+    uploads = [(f.name, f.getvalue()) for f in taken]
     for level, text in handle_uploads(corpus_dir, uploads, max_bytes, saved, on_result=_audit_upload):
         flash(level, text)
+    for f, ok in zip(files, fits, strict=True):
+        if not ok:
+            flash("error", over_limit(f.name, max_files, max_total_mb))
+    st.session_state[_USED] = (used_files + len(taken), used_bytes + sum(f.size for f in taken))
     release(files)  # saved or refused, the bytes leave the session (and the widget, by its new key)
     if saved:  # the metadata form opens on the (last) uploaded document
         st.session_state[META_DOC] = saved[-1]
@@ -263,18 +271,23 @@ def _actions(res: Resources) -> Report | None:
         report = run_update(res)
         if report is not None:
             st.session_state[_REPORT] = report
+    used_files, used_bytes = st.session_state.get(_USED, (0, 0))
+    if used_files >= settings.max_uploads or used_bytes >= settings.max_upload_bytes:
+        st.info(limit_reached(settings.max_uploads, settings.max_upload_mb), icon=":material/block:")
+        return report
     key = f"documents_upload_{st.session_state.get(_UPLOAD_ROUND, 0)}"
     # No type filter: Streamlit's would refuse other files in English (or not at all); our own
     # check names each refused file in Swedish. Streamlit's size limit is ours, so its own text
     # shows the real number (server.maxUploadSize bounds the request itself: ./run chat).
     st.file_uploader(
         f"Ladda upp dokument ({formats_sv('eller')})", accept_multiple_files=True,
-        key=key, on_change=_on_upload, args=(settings.corpus_dir, max_bytes, key),
+        key=key, on_change=_on_upload,
+        args=(settings.corpus_dir, max_bytes, key, settings.max_uploads, settings.max_upload_mb),
         max_upload_size=settings.max_file_mb,
         help=(f"Högst {settings.max_file_mb} MB per fil. En fil med samma namn som ett befintligt dokument "
               f"ersätter det. Filerna läses in när du trycker på ”{UPDATE_LABEL}”."),
     )
-    st.caption(limit_caption(settings.max_file_mb, formats_sv("eller")))
+    st.caption(limit_caption(settings.max_file_mb, formats_sv("eller"), settings.max_uploads, settings.max_upload_mb))
     return report
 
 
@@ -312,6 +325,7 @@ def documents_page() -> None:
         return
     settings = res.settings
     coordinator = is_coordinator()
+    allow_uploads(coordinator, settings.max_upload_bytes)  # the server keeps no file of any other session
     for level, text in st.session_state.pop(MESSAGES, []):
         (st.success if level == "success" else st.error)(literal(text))
 

@@ -62,6 +62,9 @@ _KEY_PREFIX = "feedback_"  # + the answer's feedback id: the st.feedback widget
 _REASONS_KEY = "feedback_reasons"  # answer's feedback id -> {"reason", "comment"} (masked)
 _DRAFTS_KEY = "feedback_drafts"  # the session's thumbs-down drafts (list of dicts), for tests and reuse
 _SAVED_KEY = "feedback_saved"  # ids of drafts already appended to the feedback file
+_GIVEN_KEY = "feedback_given"  # answer's feedback id -> the thumb given: kept when its widget is no longer drawn
+_RETIRED_KEY = "feedback_retired"  # drafts of answers the chat no longer holds (a long session), oldest first
+MAX_RETIRED = 200
 
 
 # --- Plain functions ----------------------------------------------------------------
@@ -156,15 +159,17 @@ def append_drafts(path: Path, drafts: Iterable[Mapping[str, Any]]) -> int:
 
 
 def drafts_of(messages: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Drafts for the assistant messages whose feedback (in `values`, by widget key) is
-    thumbs-down, in chat order, each with the reason given for it."""
+    """Drafts for the assistant messages whose feedback (in `values`, by widget key, or as
+    kept for an answer whose thumbs are no longer drawn) is thumbs-down, in chat order,
+    each with the reason given for it."""
     reasons: Mapping[str, Mapping[str, str]] = values.get(_REASONS_KEY) or {}
     drafts = []
     for message in messages:
         record = message.get("answer")
         if message.get("role") != "assistant" or not isinstance(record, ShownAnswer):
             continue
-        if values.get(_KEY_PREFIX + record.feedback_id) == THUMBS_DOWN:
+        kept = (values.get(_GIVEN_KEY) or {}).get(record.feedback_id)
+        if values.get(_KEY_PREFIX + record.feedback_id, kept) == THUMBS_DOWN:
             given = reasons.get(record.feedback_id) or {}
             drafts.append(draft_line(record, given.get("reason", ""), given.get("comment", "")))
     return unique(drafts)
@@ -174,6 +179,7 @@ def drafts_of(messages: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) 
 
 
 def _on_feedback(key: str, record: ShownAnswer, data_dir: str | None) -> None:
+    st.session_state.setdefault(_GIVEN_KEY, {})[record.feedback_id] = st.session_state.get(key)
     if st.session_state.get(key) != THUMBS_DOWN:
         return
     _keep(draft_line(record), data_dir)
@@ -241,9 +247,30 @@ def reason_form(record: ShownAnswer, data_dir: str | None) -> None:
         st.form_submit_button(SEND_LABEL, on_click=_on_reason, args=(record, data_dir))
 
 
+def retire_drafts(gone: Sequence[Mapping[str, Any]]) -> None:
+    """The chat lets go of these messages: keep their thumbs-down drafts (at most
+    MAX_RETIRED, the latest) and forget what was kept per answer."""
+    values = {k: st.session_state[k] for k in (_GIVEN_KEY, _REASONS_KEY) if k in st.session_state}
+    retired = st.session_state.setdefault(_RETIRED_KEY, [])
+    retired += drafts_of(gone, values)
+    del retired[:-MAX_RETIRED]
+    for message in gone:
+        record = message.get("answer")
+        if isinstance(record, ShownAnswer):
+            for key in (_GIVEN_KEY, _REASONS_KEY):
+                (st.session_state.get(key) or {}).pop(record.feedback_id, None)
+
+
+def forget_drafts() -> None:
+    """A new conversation: the drafts of the one before leave the sidebar."""
+    for key in (_GIVEN_KEY, _RETIRED_KEY):
+        st.session_state.pop(key, None)
+
+
 def drafts_panel(messages: Sequence[Mapping[str, Any]]) -> None:
     """In the sidebar: download of the session's thumbs-down drafts (JSON Lines)."""
-    drafts = drafts_of(messages, st.session_state.to_dict())
+    values = {k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(_KEY_PREFIX)}
+    drafts = unique([*st.session_state.get(_RETIRED_KEY, []), *drafts_of(messages, values)])
     st.session_state[_DRAFTS_KEY] = drafts
     if not drafts:
         return
