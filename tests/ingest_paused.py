@@ -4,7 +4,7 @@ it there.
     python tests/ingest_paused.py CORPUS --data DATA --pause-at PHASE
 
 Every argument but --pause-at goes to `python -m ingest`. At PHASE (locked, embedding,
-created, added, switched) the run prints "TEST-PAUSE PHASE" on stderr and sleeps.
+created, added, files, switched) the run prints "TEST-PAUSE PHASE" on stderr and sleeps.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from ingest.__main__ import main  # noqa: E402
 from ingest.pipeline import OnPhase  # noqa: E402
 
-PHASES = ("locked", "embedding", "created", "added", "switched")
+PHASES = ("locked", "embedding", "created", "added", "files", "switched")
 
 
 def pause_at(phase: str, seconds: float = 600) -> OnPhase:

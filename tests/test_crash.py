@@ -194,8 +194,9 @@ def test_killed_ingests_leave_the_previous_state_and_the_next_run_completes(tmp_
     run.kill()
     still_old()
 
-    # 3. Right after the new collection was created, and 4. after it was filled, not yet switched.
-    for phase in ("created", "added"):
+    # 3. Right after the new collection was created, 4. after it was filled, and after its
+    # files for readers were written (core/snapshot.py), not yet switched.
+    for phase in ("created", "added", "files"):
         run = Ingest(corpus, data, pause=phase)
         run.wait_for(f"TEST-PAUSE {phase}")
         run.kill()
@@ -221,6 +222,8 @@ def test_killed_ingests_leave_the_previous_state_and_the_next_run_completes(tmp_
     assert state.generation == gen_v2 and set(generations(client)) <= {gen_v1, gen_v2}
     assert reader.ask() == ("new", gen_v2)
     reader.close()
+    files = {p.name for p in (data / "generations").iterdir() if not p.name.startswith(".")}
+    assert files and files <= {gen_v1, gen_v2}  # the killed runs' files went with their generations
     assert (data / "ingest.lock").exists()  # left by the killed runs; it never blocked
     history = (data / "ingest-history.jsonl").read_text(encoding="utf-8").splitlines()
     # Killed runs and the busy one leave no report, except the one killed after its switch
