@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None, on_phase: OnPhase | None = None) -> int:
             return print_audit(Path(settings.data_dir))
         if not Path(settings.corpus_dir).is_dir():
             raise ConfigError(f"mappen {settings.corpus_dir} finns inte")
-        lower_priority(settings.ingest_nice)
+        if __name__ == "__main__":  # as a program only: a caller of main() keeps its own priority
+            lower_priority(settings.ingest_nice)
         retention.enforce(Path(settings.data_dir), settings.retention_days)
         report = run_ingest(settings, make_embedder(settings), open_client(settings), _progress, on_phase)
         audit.append(Path(settings.data_dir), "reingest", audit.CLI_WHO, detail=report_detail(report))
