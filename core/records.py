@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Chunk:
 
 
 Scalar = str | int | float | bool
+Role = Literal["query", "passage"]  # what an embedder is given: a question or a passage
 
 
 @dataclass(frozen=True)

