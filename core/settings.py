@@ -114,6 +114,9 @@ class Settings:
     llm_passages: int = 3  # ASSISTANT_LLM_PASSAGES: the top passages the model is shown (each costs prompt time)
     llm_rewrite: bool = False  # ASSISTANT_LLM_REWRITE: the model rewrites follow-ups (the rule stays the fallback)
     mask_index: bool = False  # ASSISTANT_MASK_INDEX: personnummer in documents are masked in the index
+    # ASSISTANT_STATEMENT_VECTORS: the ingest embeds every quotable statement once, so an
+    # English question's quote costs no embedding (core/statement_vectors.py); 0 = per question
+    statement_vectors: bool = True
     # ASSISTANT_API_TOKEN: the bearer token of the HTTP API (secrets `api_token` win: retrieval/api.py)
     api_token: str = field(default="", repr=False)
     embed_urls: tuple[str, ...] = ()  # ASSISTANT_EMBED_URL: OpenAI-compatible embeddings API bases, comma-separated
@@ -195,6 +198,7 @@ def load_settings() -> Settings:
         llm_passages=_int("ASSISTANT_LLM_PASSAGES", 3),
         llm_rewrite=_bool("ASSISTANT_LLM_REWRITE", False),
         mask_index=_bool("ASSISTANT_MASK_INDEX", False),
+        statement_vectors=_bool("ASSISTANT_STATEMENT_VECTORS", True),
         api_token=(env("ASSISTANT_API_TOKEN") or "").strip(),
         embed_urls=embed_urls,
         embed_model=(env("ASSISTANT_EMBED_MODEL") or "").strip(),

@@ -15,6 +15,9 @@ renamed) and hold as many chunks as its collection.
                              ids.npy, doc_rows.npy, docs.json  the ids and documents, row by row
                              vectors.npy    float32 unit vectors, row by row
                              lexical/       LexicalIndex.save
+                             statement_keys.npy, statement_vectors.npy  the statements'
+                                            vectors for English quotes (core/statement_vectors.py;
+                                            written by the ingest only)
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import numpy as np
 
 from core.lexical import LexicalIndex
 from core.records import Chunk
+from core.statement_vectors import StatementVectors
 from core.store import LiveState, chunk_from_record, chunk_metadata
 
 FORMAT = 1
@@ -127,14 +131,16 @@ class Snapshot:
     chunks: ChunkTable
     vectors: np.ndarray  # memory-mapped, row by row with `chunks`
     lexical: LexicalIndex
+    statements: StatementVectors | None = None  # None: the English quote embeds its statements
 
 
 def write_snapshot(data_dir: Path, state: LiveState, chunks: Sequence[Chunk], vectors: np.ndarray,
                    index_text: Callable[[Chunk], str], lexical: LexicalIndex | None = None,
-                   ordered: bool = False) -> Path:
+                   ordered: bool = False, statements: StatementVectors | None = None) -> Path:
     """Write the files of generation `state.generation`: `chunks` with `vectors` row by
     row (put in reading order unless `ordered`). `lexical`, when given, is the BM25 index
-    of the chunks in reading order (else it is built). The folder appears complete or not
+    of the chunks in reading order (else it is built); `statements`, when given, the
+    vectors of their statements. The folder appears complete or not
     at all; when it exists already (another process wrote it), that one is kept."""
     final = snapshot_dir(data_dir, state.generation)
     tmp = generations_dir(data_dir) / f"{_TMP}{state.generation}-{os.getpid()}-{threading.get_ident()}"
@@ -163,6 +169,9 @@ def write_snapshot(data_dir: Path, state: LiveState, chunks: Sequence[Chunk], ve
         (lexical or LexicalIndex([index_text(c) for c in rows])).save(tmp / "lexical")
         (tmp / "state.json").write_text(state.to_json(), encoding="utf-8")
         meta = {"format": FORMAT, "generation": state.generation, "chunks": len(rows)}
+        if statements is not None:
+            statements.save(tmp)
+            meta["statements"] = len(statements)
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         try:
             os.replace(tmp, final)
@@ -192,14 +201,25 @@ def load_snapshot(data_dir: Path, generation: str) -> Snapshot | None:
         chunks = ChunkTable(folder)
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         lexical = LexicalIndex.load(folder / "lexical")
+        statements = StatementVectors.load(folder)
     except (OSError, ValueError, KeyError, sqlite3.Error) as exc:
         log.warning("the files of generation %s cannot be read (%s); building it from the store", generation, exc)
         return None
     if state.generation != generation or state.chunk_count != chunk_count or len(chunks) != chunk_count \
-            or len(vectors) != chunk_count or lexical.size != chunk_count:
+            or len(vectors) != chunk_count or lexical.size != chunk_count \
+            or (len(statements) if statements is not None else None) != meta.get("statements"):
         log.warning("the files of generation %s are inconsistent; building it from the store", generation)
         return None
-    return Snapshot(state, chunks, vectors, lexical)
+    return Snapshot(state, chunks, vectors, lexical, statements)
+
+
+def load_statements(data_dir: Path, generation: str) -> StatementVectors | None:
+    """The statement vectors of `generation`'s files (for a re-ingest to reuse), None
+    when there are none or they cannot be read."""
+    try:
+        return StatementVectors.load(snapshot_dir(data_dir, generation))
+    except (OSError, ValueError):
+        return None
 
 
 def drop_snapshots(data_dir: Path, keep: Sequence[str], now: float | None = None) -> list[str]:

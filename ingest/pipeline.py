@@ -25,7 +25,8 @@ from core.errors import AssistantError, DocumentError
 from core.privacy import identity_numbers, mask_identity_numbers
 from core.records import Chunk, DocInfo
 from core.settings import Settings
-from core.snapshot import drop_snapshots, write_snapshot
+from core.snapshot import drop_snapshots, load_statements, reading_order, write_snapshot
+from core.statement_vectors import StatementVectors, build_statement_vectors
 from core.store import (
     LiveState,
     add_chunks,
@@ -139,11 +140,17 @@ def _run(
         return
 
     on_phase("embedding")
-    report.chunks_embedded = embed_missing(build.records, vectors, embedder, progress, index_text)
+    with_statements = settings.statement_vectors and index_text is indexed_text
+    report.chunks_embedded = embed_missing(build.records, vectors, embedder, progress, index_text,
+                                           span=0.45 if with_statements else 0.6)
+    statements = None
+    if with_statements:
+        statements, report.statements_embedded = embed_statements(
+            [c for c, _, _ in build.records], embedder, settings.data_dir, live.generation if live else None, progress)
     progress(0.92, "Bygger det nya indexet …")
     state = LiveState(generation=new_generation_name(), model_id=embedder.model_id, dim=0, created=time.time(),
                       chunking=chunking, documents=build.documents, previous=live.generation if live else None)
-    publish(client, settings, state, build.records, vectors, report, on_phase, index_text)
+    publish(client, settings, state, build.records, vectors, report, on_phase, index_text, statements)
     forget_vectors(settings.data_dir, {info.doc_hash for info in build.documents.values()})  # live again
     progress(1.0, "Klart.")
 
@@ -329,22 +336,39 @@ def embed_hash(model_id: str, text: str) -> str:
 
 
 def embed_missing(records: list[Record], vectors: dict[str, np.ndarray], embedder: Embedder,
-                  progress: Progress, index_text: IndexText = indexed_text) -> int:
+                  progress: Progress, index_text: IndexText = indexed_text, span: float = 0.6) -> int:
     """Embed the records without a vector whose embed hash is not in `vectors` yet, and
-    add them there. Returns how many texts were embedded."""
+    add them there (progress from 0.3 to 0.3 + `span`). Returns how many texts were embedded."""
     missing = sorted({h for _, h, v in records if v is None and h not in vectors})
     texts = {h: index_text(c) for c, h, v in records if v is None}
     step = max(EMBED_BATCH, int(getattr(embedder, "parallel_texts", 0)))  # keeps every service URL busy
     for start in range(0, len(missing), step):
         part = missing[start : start + step]
-        progress(0.3 + 0.6 * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
+        progress(0.3 + span * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
         vectors.update(zip(part, embedder.embed([texts[h] for h in part], "passage"), strict=True))
     return len(missing)
+
+
+def embed_statements(chunks: list[Chunk], embedder: Embedder, data_dir: Path, previous: str | None,
+                     progress: Progress) -> tuple[StatementVectors, int]:
+    """The vectors of every quotable statement of the new generation's windows
+    (core/statement_vectors.py), those of the previous generation reused (progress from
+    0.75 to 0.9). Returns them and how many statements were embedded."""
+    ordered = [chunks[i] for i in reading_order(chunks)]
+    old = load_statements(data_dir, previous) if previous else None
+
+    def tell(done: int, total: int) -> None:
+        progress(0.75 + 0.15 * done / max(1, total), f"Beräknar vektorer för citat {done}/{total} …")
+
+    step = max(EMBED_BATCH, int(getattr(embedder, "parallel_texts", 0)))
+    return build_statement_vectors(ordered, embedder.model_id, lambda texts: embedder.embed(texts, "passage"),
+                                   old, step, tell)
 
 
 def publish(
     client: ClientAPI, settings: Settings, state: LiveState, records: list[Record],
     vectors: dict[str, np.ndarray], report: Report, on_phase: OnPhase, index_text: IndexText = indexed_text,
+    statements: StatementVectors | None = None,
 ) -> None:
     """Create the generation `state.generation`, add the records, write the generation's
     files for its readers (core/snapshot.py), switch the live record to it, drop the
@@ -360,7 +384,7 @@ def publish(
     on_phase("added")
     live = replace(state, created=time.time())
     if index_text is indexed_text:  # what readers build BM25 from; other choices are benchmarks'
-        write_snapshot(settings.data_dir, live, chunks, matrix, index_text)
+        write_snapshot(settings.data_dir, live, chunks, matrix, index_text, statements=statements)
     on_phase("files")
     switch_live(client, live)
     report.generation = state.generation

@@ -56,6 +56,7 @@ class Report:
     outcomes: list[DocOutcome] = field(default_factory=list)
     chunks_total: int = 0
     chunks_embedded: int = 0
+    statements_embedded: int = 0  # statements embedded for English quotes (core/statement_vectors.py)
     generation: str | None = None
     switched: bool = False
     rebuilt: bool = False  # another model or chunk size: every document was embedded again

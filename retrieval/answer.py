@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core.privacy import mask_personal_data, warning_for
+from core.quotable import statement_at
 from core.records import Claim, Passage
 from core.spelling import QueryCorrection
 from retrieval.filters import NO_DOCUMENTS, NO_FILTER, DocFilter
 from retrieval.language import is_english
-from retrieval.privacy import mask_personal_data, warning_for
-from retrieval.quotes import SENTENCE_POOL, Quote, Scored, choose, quotes_of, score_sentences, statement_at, with_first
+from retrieval.quotes import SENTENCE_POOL, Quote, Scored, choose, quotes_of, score_sentences, with_first
 from retrieval.refusal import REFUSAL, Calibration, Evidence, gather_evidence
 from retrieval.search import METHODS, Method, Mode, Searcher, to_passages
 from retrieval.trust import (
@@ -77,7 +78,7 @@ def answer_question(
         none = docs.active and not docs.allowed(gen.state.documents, day)  # not the refusal: nothing was searched
         text = NO_DOCUMENTS.format(filter=docs.describe()) if none else REFUSAL
         return Answer(q, text, True, passages, [], evidence, warnings, spelling=spelling, docs=docs)
-    picked = choose(q, candidates, gen.lexical, evidence.english, vector, searcher)
+    picked = choose(q, candidates, gen, evidence.english, vector, searcher.embedder)
     responsible = find_responsible(q, candidates, gen.state) if asks_who_is_responsible(q) else None
     lead = ""
     if responsible is not None:

@@ -1,36 +1,28 @@
-"""Which words of the top passages an answer quotes: complete statements only.
-
-A statement is a sentence of a paragraph or list item that starts as a sentence starts
-and ends in terminal punctuation; a lead-in that ends in ":" or ";" is quoted together
-with the list that follows it (up to MAX_ITEMS items). Headings, Markdown syntax and
-fragments cut by the chunk's edge are never quoted. Statements are scored by the share
+"""Which words of the top passages an answer quotes: complete statements only (what a
+statement is: core/quotable.py). Statements are scored by the share
 of the question's words they hold, the passage's rank, and a bonus when they hold the
 kind of answer the question asks for (retrieval/answer_type.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.embedders import Embedder
 from core.lexical import LexicalIndex, analyze, covers
-from core.sentences import Unit, display, split_sentences, split_unit, units
+from core.quotable import Statement, statements
+from core.sentences import split_sentences
+from core.statement_vectors import vectors_of
 from retrieval.answer_type import counted, has_type, question_type
-from retrieval.search import Candidate, Searcher
+from retrieval.search import Candidate, LoadedGeneration
 
 SENTENCE_POOL = 3  # passages whose sentences may be quoted
 MAX_QUOTES = 3
-MAX_ITEMS = 10  # list items a lead-in brings along
-MAX_LIST_CHARS = 900
 TYPE_BONUS = 0.15  # added to a statement that holds the kind of answer asked for
 TYPE_BONUS_BY_MEANING = 0.01  # the same for English questions, on the cosine scale
-ITEM_SEPARATOR = "\n• "  # between a lead-in and its items in a quote's text
-_LEAD_IN = (":", ";")
-_TERMINAL = (".", "!", "?", "…", ")", '"', "»", "”", "[...]", "[…]")
-_MARKUP = re.compile(r"^(?:#|[*+|>]|-\s|\d{1,2}[.)]\s)")
 
 
 @dataclass(frozen=True)
@@ -44,101 +36,10 @@ class Quote:
 
 
 @dataclass(frozen=True)
-class Statement:
-    """A quotable span of a passage's text and the words a quote of it shows."""
-
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
 class Scored:
     score: float
     passage: int  # index into the candidates
     statement: Statement
-
-
-# --- What may be quoted ------------------------------------------------------------
-
-
-def _indent(text: str, pos: int) -> int:
-    """The leading whitespace of the line that holds `pos`."""
-    line = text[text.rfind("\n", 0, pos) + 1 : pos]
-    return len(line) - len(line.lstrip())
-
-
-def _complete(text: str, start: int, end: int) -> bool:
-    body = text[start:end]
-    return (
-        len(body.split()) >= 4
-        and not _MARKUP.match(body)
-        and not body[:1].islower()  # a continuation, or cut by the chunk's start
-        and body.rstrip().endswith(_TERMINAL)  # unfinished, or cut by the chunk's end
-    )
-
-
-def list_after(text: str, all_units: Sequence[Unit], index: int) -> list[tuple[int, int]]:
-    """The items of the list that follows the lead-in ending unit `index`: Markdown list
-    items, or (PDF text, whose bullets are lost) the lines indented further than the
-    lead-in, all at the indentation of the first."""
-    lead_indent = _indent(text, all_units[index].start)
-    items: list[tuple[int, int]] = []
-    item_indent: int | None = None
-    length = 0
-    for u in all_units[index + 1 :]:
-        indent = _indent(text, u.start)
-        if u.kind == "item":
-            pass
-        elif indent > lead_indent and (item_indent is None or indent == item_indent):
-            item_indent = indent
-        else:
-            break
-        length += u.end - u.start
-        if len(items) >= MAX_ITEMS or (items and length > MAX_LIST_CHARS):
-            break
-        items.append((u.start, u.end))
-    if len(items) > 1 and _cut_item(text, items):
-        items.pop()
-    return items
-
-
-def _cut_item(text: str, items: Sequence[tuple[int, int]]) -> bool:
-    """The last item runs to the chunk's end unfinished while the others are sentences
-    (or it is as long as one): the chunk's edge cut it."""
-    start, end = items[-1]
-    if end < len(text.rstrip()) or text[start:end].rstrip().endswith(_TERMINAL):
-        return False
-    return len(text[start:end].split()) > 8 or any(text[a:b].rstrip().endswith(_TERMINAL) for a, b in items[:-1])
-
-
-def statements(text: str) -> list[Statement]:
-    """Every quotable statement of a passage, in reading order."""
-    all_units = units(text)
-    out = []
-    for index, u in enumerate(all_units):
-        if u.kind == "heading":
-            continue
-        spans = split_unit(text, u)
-        for j, (start, end) in enumerate(spans):
-            body = text[start:end].rstrip()
-            if j == len(spans) - 1 and body.endswith(_LEAD_IN):
-                items = list_after(text, all_units, index)
-                if items and len(body.split()) >= 3 and not _MARKUP.match(body) and not body[:1].islower():
-                    shown = display(body) + "".join(ITEM_SEPARATOR + display(text[a:b]) for a, b in items)
-                    out.append(Statement(start, items[-1][1], shown))
-                continue  # a lead-in without its list is not a statement
-            if _complete(text, start, end):
-                out.append(Statement(start, end, display(text[start:end])))
-    return out
-
-
-def statement_at(text: str, start: int, end: int) -> Statement:
-    """The statement that begins at `start` (a lead-in with its list), else the span as given."""
-    for st in statements(text):
-        if st.start == start:
-            return st
-    return Statement(start, end, display(text[start:end]))
 
 
 # --- Scoring -------------------------------------------------------------------------
@@ -204,17 +105,17 @@ def score_statements(question: str, passages: Sequence[Candidate], lexical: Lexi
     return sorted(scored, key=lambda s: -s.score)
 
 
-def score_by_meaning(
-    question: str, query: np.ndarray, passages: Sequence[Candidate], searcher: Searcher
-) -> list[Scored]:
+def score_by_meaning(question: str, query: np.ndarray, passages: Sequence[Candidate], gen: LoadedGeneration,
+                     embedder: Embedder) -> list[Scored]:
     """For English questions: the statements of the top passage by embedding similarity to
-    the question's vector (words do not overlap across languages). Costs one embedding
-    call for the statements."""
+    the question's vector (words do not overlap across languages). Their vectors come
+    from the generation's files (core/statement_vectors.py); any they lack are embedded."""
     found = statements(passages[0].chunk.text)
     if not found:
         return []
     kind, noun = question_type(question), counted(question)
-    vectors = searcher.embedder.embed([st.text for st in found], "passage")
+    vectors = vectors_of([st.text for st in found], gen.state.model_id, gen.statements,
+                         lambda texts: embedder.embed(texts, "passage"))
     scored = [Scored(float(v @ query) + (TYPE_BONUS_BY_MEANING if has_type(kind, st.text, noun) else 0.0), 0, st)
               for v, st in zip(vectors, found, strict=True)]
     return sorted(scored, key=lambda s: -s.score)
@@ -248,14 +149,14 @@ def pick(scored: Sequence[Scored], by_meaning: bool = False) -> list[Scored]:
     return sorted(picked or list(scored[:1]), key=lambda s: (s.passage, s.statement.start))
 
 
-def choose(question: str, candidates: Sequence[Candidate], lexical: LexicalIndex, english: bool,
-           vector: np.ndarray | None, searcher: Searcher) -> list[Scored]:
+def choose(question: str, candidates: Sequence[Candidate], gen: LoadedGeneration, english: bool,
+           vector: np.ndarray | None, embedder: Embedder) -> list[Scored]:
     """The statements an answer quotes, in reading order."""
     if english and vector is not None:
-        scored = score_by_meaning(question, vector, candidates, searcher)
+        scored = score_by_meaning(question, vector, candidates, gen, embedder)
         if scored:
             return pick(dedupe(scored), by_meaning=True)
-    return pick(dedupe(score_statements(question, candidates, lexical)))
+    return pick(dedupe(score_statements(question, candidates, gen.lexical)))
 
 
 def with_first(first: Scored, picked: Sequence[Scored]) -> list[Scored]:

@@ -21,8 +21,10 @@ from core.errors import IndexMissingError, ModelMismatchError
 from core.lexical import LexicalIndex
 from core.records import Chunk, Passage
 from core.snapshot import ChunkTable, Snapshot, load_snapshot, reading_order, unit_rows, write_snapshot
+from core.statement_vectors import StatementVectors
 from core.store import LiveState, iter_records, open_generation, read_pointer, read_state
 from core.text import indexed_text
+from core.windows import CONTEXT, window_at
 from retrieval.filters import NO_FILTER, DocFilter
 from retrieval.fusion import Norm, convex_fusion, reciprocal_rank_fusion
 from retrieval.language import is_english
@@ -31,11 +33,6 @@ Mode = Literal["hybrid", "hybrid-rrf", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "hybrid-rrf", "dense", "bm25")
 ALPHA = 0.5  # weight of the dense scores in the convex fusion (bench/README.md)
 NORM: Norm = "z"  # how each retriever's scores are scaled before the fusion (bench/README.md)
-# Passages match small (a chunk) and are shown with their neighbours: a hit is shown
-# with CONTEXT chunks on each side, of the same page and section (bench/README.md,
-# "Two levels: match small, show the surroundings").
-CONTEXT = 1
-MAX_GAP = 16  # characters of whitespace between two chunks that still count as neighbours
 log = logging.getLogger(__name__)
 
 
@@ -58,7 +55,8 @@ class LoadedGeneration:
     Chroma (every chunk read, BM25 built)."""
 
     def __init__(self, state: LiveState, collection: Collection, chunks: Sequence[Chunk],
-                 lexical: LexicalIndex, vectors: np.ndarray | None, source: Literal["files", "store"]) -> None:
+                 lexical: LexicalIndex, vectors: np.ndarray | None, source: Literal["files", "store"],
+                 statements: StatementVectors | None = None) -> None:
         self.state = state
         self.collection = collection
         self.chunks = chunks  # in reading order; a row is a position in it
@@ -73,6 +71,7 @@ class LoadedGeneration:
         # EXACT_MAX (Chroma's approximate search then).
         self.vectors = vectors if vectors is not None and len(chunks) <= EXACT_MAX else None
         self.source = source
+        self.statements = statements  # the statements' vectors for English quotes, when the ingest wrote them
 
     @classmethod
     def from_store(cls, state: LiveState, collection: Collection,
@@ -88,7 +87,8 @@ class LoadedGeneration:
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, collection: Collection) -> LoadedGeneration:
-        return cls(snapshot.state, collection, snapshot.chunks, snapshot.lexical, snapshot.vectors, "files")
+        return cls(snapshot.state, collection, snapshot.chunks, snapshot.lexical, snapshot.vectors, "files",
+                   snapshot.statements)
 
     def chunks_of(self, doc: str) -> list[Chunk]:
         """The chunks of one document, in reading order."""
@@ -330,49 +330,10 @@ def fuse_hybrid(dense: dict[str, float], lexical: dict[str, float], english: boo
     return convex_fusion(dense, lexical, alpha, norm, floor)
 
 
-def _neighbour(gen: LoadedGeneration, chunk: Chunk, step: int, end: int, taken: set[str]) -> Chunk | None:
-    """The chunk `step` places away in reading order when it is of the same page and
-    section, not shown already (`taken`), and at most MAX_GAP characters from the text
-    shown so far."""
-    row = gen.by_id[chunk.id] + step
-    if not 0 <= row < len(gen.chunks):
-        return None
-    other = gen.chunks[row]
-    same = (other.doc == chunk.doc and other.page == chunk.page and other.section == chunk.section
-            and other.id not in taken)
-    gap = other.start - end if step > 0 else end - other.end
-    return other if same and gap <= MAX_GAP else None
-
-
-def _joined(first: Chunk, second: Chunk) -> str:
-    """The text of two neighbouring chunks of one page: overlapping text once, and the
-    whitespace the chunker left between them (it strips only whitespace) as newlines of
-    the same length, so that offsets into the page still hold."""
-    gap = second.start - first.end
-    return first.text + "\n" * gap + second.text[max(0, -gap):]
-
-
 def window(gen: LoadedGeneration, chunk: Chunk, context: int,
            taken: set[str] | None = None) -> tuple[Chunk, frozenset[str]]:
-    """`chunk` widened by up to `context` neighbours on each side (same page and section,
-    neighbouring text, none in `taken`), as one Chunk that keeps the hit's id, and the
-    ids it covers.
-    Offsets still hold: page_text[start:end] is the text, up to the kind of whitespace
-    between the chunks, so quotes and highlights keep their places."""
-    shown, covered = chunk, {chunk.id}
-    left = right = chunk
-    for _ in range(context):
-        before = _neighbour(gen, left, -1, shown.start, taken or set())
-        if before is not None:
-            shown = replace(shown, start=before.start, text=_joined(before, shown))
-            left = before
-            covered.add(before.id)
-        after = _neighbour(gen, right, 1, shown.end, taken or set())
-        if after is not None:
-            shown = replace(shown, end=max(shown.end, after.end), text=_joined(shown, after))
-            right = after
-            covered.add(after.id)
-    return shown, frozenset(covered)
+    """`chunk` of `gen` widened by its neighbours (core/windows.py)."""
+    return window_at(gen.chunks, gen.by_id[chunk.id], context, taken)
 
 
 def with_context(gen: LoadedGeneration, ranked: Sequence[Candidate], context: int) -> list[Candidate]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.quotable import ITEM_SEPARATOR, statements
 from retrieval.answer import Calibration, answer_question
 from retrieval.answer_type import has_type, question_type
-from retrieval.quotes import ITEM_SEPARATOR, statements
 from retrieval.search import Searcher
 from retrieval.trust import actors_as_written, asks_who_is_responsible
 from ui.render import excerpt, literal

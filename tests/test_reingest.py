@@ -86,7 +86,10 @@ def env(tmp_path: Path) -> Env:
     first = e.ingest()
     assert sorted((o.doc, o.status) for o in first.outcomes) == [
         ("bibliotek.md", "added"), ("boendestod.md", "added"), ("parkering.md", "added")]
-    assert e.embedder.texts_embedded == first.chunks_embedded == first.chunks_total == len(e.embed_hashes())
+    assert first.chunks_embedded == first.chunks_total == len(e.embed_hashes())
+    # and every quotable statement once, for English quotes (core/statement_vectors.py)
+    assert first.statements_embedded > 0
+    assert e.embedder.texts_embedded == first.chunks_embedded + first.statements_embedded
     return e
 
 
@@ -117,7 +120,10 @@ def test_changed_document_is_rechunked_and_only_new_text_embedded(env: Env) -> N
                                 "parkering.md": "unchanged"}
     new_hashes = env.embed_hashes()
     fresh = new_hashes - old_hashes
-    assert fresh and env.embedder.texts_embedded - texts == report.chunks_embedded == len(fresh)
+    assert fresh and report.chunks_embedded == len(fresh)
+    # the statements of the changed text only: the others keep their vectors
+    assert 0 < report.statements_embedded < 5
+    assert env.embedder.texts_embedded - texts == report.chunks_embedded + report.statements_embedded
     assert report.chunks_embedded < read_live(env.client).documents["boendestod.md"].chunks  # type: ignore[union-attr]
     chunks = live_chunks(env.client)
     assert {c.id for c in chunks if c.doc != "boendestod.md"} == others  # untouched
