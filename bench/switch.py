@@ -27,16 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, load_note, machine_report
+from common import ROOT, load_note, machine_report, process_tree_rss_kib
 
 CHILD = "--child"
 
 
 def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return process_tree_rss_kib(os.getpid()) / 1024
 
 
 def child(data: Path, how: str) -> None:

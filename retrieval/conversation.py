@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.lexical import STOPWORDS
+from core.privacy import mask_personal_data, warning_for
 from retrieval.pasted import question_part
-from retrieval.privacy import mask_personal_data, warning_for
 
 # (question, earlier questions oldest first, all masked) -> the complete question, or None.
 Rewriter = Callable[[str, Sequence[str]], "str | None"]

@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.privacy import mask_personal_data, question_for_log
 from core.retention import QUESTIONS_FILE, append_jsonl
-from retrieval.privacy import mask_personal_data, question_for_log
 
 LOG_FILE = QUESTIONS_FILE  # kept ASSISTANT_RETENTION_DAYS days (core/retention.py)
 

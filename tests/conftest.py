@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.llama import gemma_or_skip, start_llama
-from tests.servers import Server, running
+from tests.servers import Server, running, start_chroma
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -142,3 +142,11 @@ def llama(gemma: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
         yield server
 
 
+@pytest.fixture
+def chroma(tmp_path: Path) -> Iterator[Server]:
+    """A real `chroma run` on a free loopback port with its data in tmp_path, stopped after."""
+    server = start_chroma(tmp_path / "chroma-server", tmp_path / "chroma.log")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from core.privacy import WARNING_SV
 from evaluation.evalset import FOLLOW_UP, EvalSetError, load_eval_set
 from retrieval.conversation import is_follow_up, rule_rewrite, understand, understand_history, understood_lines
 from retrieval.pasted import question_part
-from retrieval.privacy import WARNING_SV
 
 LVU = "Vad gäller för romska barn som omhändertas enligt LVU?"
 AREAS = "Vilka rättighetsområden bygger strategin på?"

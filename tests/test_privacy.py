@@ -1,4 +1,4 @@
-"""Tests for retrieval.privacy: detection and masking of personal data."""
+"""Tests for core.privacy: detection and masking of personal data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.se import personnummer
 
-from retrieval.privacy import (
+from core.privacy import (
     WARNING_SV,
     Finding,
     MaskResult,

@@ -9,7 +9,7 @@ import itertools
 from stdnum import luhn
 from stdnum.se import personnummer
 
-from retrieval.privacy import find_personal_data, mask_personal_data
+from core.privacy import find_personal_data, mask_personal_data
 
 # (century, YYMMDD, serial): personnummer, and a samordningsnummer (day 63 = the 3rd + 60).
 NUMBERS = [("19", "460921", "1919"), ("19", "121212", "1212"), ("19", "600207", "2798"), ("19", "701063", "2391")]

@@ -76,15 +76,6 @@ while time.monotonic() < deadline and not stop.exists():
 
 
 @pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[Server]:
-    server = start_chroma(tmp_path / "chroma-server", tmp_path / "chroma.log")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def servers() -> Iterator[list[Server]]:
     """Servers a test starts itself (restarts); all stopped at the end."""
     started: list[Server] = []

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,15 +78,6 @@ def _backdate(folder: Path, seconds: float) -> None:
 
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[Server]:
-    server = start_chroma(tmp_path / "chroma-server", tmp_path / "chroma.log")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # --- Finding 6: the server's orphaned generations ---------------------------------------

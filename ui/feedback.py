@@ -32,8 +32,8 @@ from typing import Any
 import streamlit as st
 
 from core import retention
+from core.privacy import mask_personal_data
 from core.retention import append_jsonl
-from retrieval.privacy import mask_personal_data
 from ui.render import ShownAnswer
 
 DRAFT_TYPE = "utkast"
@@ -71,7 +71,7 @@ MAX_RETIRED = 200
 
 
 def mask(text: str) -> str:
-    """The text with personal data replaced by placeholders (retrieval.privacy)."""
+    """The text with personal data replaced by placeholders (core.privacy)."""
     return mask_personal_data(text).text
 
 

@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.privacy import mask_personal_data
 from retrieval.generate import GENERATED_LABEL
-from retrieval.privacy import mask_personal_data
 from ui.render import ShownAnswer, ShownSource
 
 COPY_LABEL = "Kopiera svaret med källor"
