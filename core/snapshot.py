@@ -17,7 +17,7 @@ renamed) and hold as many chunks as its collection.
                              lexical/       LexicalIndex.save
                              statement_keys.npy, statement_vectors.npy  the statements'
                                             vectors for English quotes (core/statement_vectors.py;
-                                            written by the ingest only)
+                                            added by the ingest after the switch)
 """
 
 from __future__ import annotations
@@ -136,11 +136,10 @@ class Snapshot:
 
 def write_snapshot(data_dir: Path, state: LiveState, chunks: Sequence[Chunk], vectors: np.ndarray,
                    index_text: Callable[[Chunk], str], lexical: LexicalIndex | None = None,
-                   ordered: bool = False, statements: StatementVectors | None = None) -> Path:
+                   ordered: bool = False) -> Path:
     """Write the files of generation `state.generation`: `chunks` with `vectors` row by
     row (put in reading order unless `ordered`). `lexical`, when given, is the BM25 index
-    of the chunks in reading order (else it is built); `statements`, when given, the
-    vectors of their statements. The folder appears complete or not
+    of the chunks in reading order (else it is built). The folder appears complete or not
     at all; when it exists already (another process wrote it), that one is kept."""
     final = snapshot_dir(data_dir, state.generation)
     tmp = generations_dir(data_dir) / f"{_TMP}{state.generation}-{os.getpid()}-{threading.get_ident()}"
@@ -169,9 +168,6 @@ def write_snapshot(data_dir: Path, state: LiveState, chunks: Sequence[Chunk], ve
         (lexical or LexicalIndex([index_text(c) for c in rows])).save(tmp / "lexical")
         (tmp / "state.json").write_text(state.to_json(), encoding="utf-8")
         meta = {"format": FORMAT, "generation": state.generation, "chunks": len(rows)}
-        if statements is not None:
-            statements.save(tmp)
-            meta["statements"] = len(statements)
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         try:
             os.replace(tmp, final)
@@ -201,25 +197,39 @@ def load_snapshot(data_dir: Path, generation: str) -> Snapshot | None:
         chunks = ChunkTable(folder)
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         lexical = LexicalIndex.load(folder / "lexical")
-        statements = StatementVectors.load(folder)
     except (OSError, ValueError, KeyError, sqlite3.Error) as exc:
         log.warning("the files of generation %s cannot be read (%s); building it from the store", generation, exc)
         return None
     if state.generation != generation or state.chunk_count != chunk_count or len(chunks) != chunk_count \
-            or len(vectors) != chunk_count or lexical.size != chunk_count \
-            or (len(statements) if statements is not None else None) != meta.get("statements"):
+            or len(vectors) != chunk_count or lexical.size != chunk_count:
         log.warning("the files of generation %s are inconsistent; building it from the store", generation)
         return None
-    return Snapshot(state, chunks, vectors, lexical, statements)
+    return Snapshot(state, chunks, vectors, lexical, load_statements(data_dir, generation))
 
 
 def load_statements(data_dir: Path, generation: str) -> StatementVectors | None:
-    """The statement vectors of `generation`'s files (for a re-ingest to reuse), None
-    when there are none or they cannot be read."""
+    """The statement vectors of `generation`'s files, None when there are none (yet) or
+    they cannot be read (the English quote then embeds its statements)."""
     try:
         return StatementVectors.load(snapshot_dir(data_dir, generation))
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        log.warning("the statement vectors of generation %s cannot be read (%s)", generation, exc)
         return None
+
+
+def has_statements(data_dir: Path, generation: str) -> bool:
+    return StatementVectors.present(snapshot_dir(data_dir, generation))
+
+
+def write_statements(data_dir: Path, generation: str, statements: StatementVectors) -> bool:
+    """Add the statement vectors to the files of `generation` (False when it has none):
+    each file written under a temporary name and renamed, the keys last, so a reader sees
+    both or neither."""
+    folder = snapshot_dir(data_dir, generation)
+    if not (folder / "meta.json").is_file():
+        return False
+    statements.save(folder)
+    return True
 
 
 def drop_snapshots(data_dir: Path, keep: Sequence[str], now: float | None = None) -> list[str]:

@@ -5,7 +5,9 @@ meaning: the statements of the top passage (core/quotable.py) by cosine similari
 question's vector. Embedding those statements per question cost 110-130 ms, most of an
 English answer (bench/README.md, "Latency"). The ingest therefore embeds every statement
 of every chunk's window (core/windows.py: what the search shows as the top passage) once,
-and writes the vectors beside the generation's other files (core/snapshot.py):
+and adds the vectors to the generation's other files (core/snapshot.py) right after it
+switched to the generation (questions are answered meanwhile; an English one embeds its
+statements until the vectors are there, and a reader looks for them every few seconds):
 
     generations/<generation>/statement_keys.npy     uint64, sorted: statement_key() of each
                              statement_vectors.npy  float16 unit vectors, row by row
@@ -19,6 +21,7 @@ built from Chroma by a reader) is embedded when it is asked for.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +75,17 @@ class StatementVectors:
                 for i, k in zip(at.tolist(), wanted, strict=True)]
 
     def save(self, folder: Path) -> None:
-        np.save(folder / KEYS, self.keys)
-        np.save(folder / VECTORS, self.vectors)
+        """Into `folder`, each file under a temporary name first and the keys last: a
+        reader (`load`, which looks for the keys) sees both files complete or neither."""
+        for name, array in ((VECTORS, self.vectors), (KEYS, self.keys)):
+            tmp = folder / f".tmp-{os.getpid()}-{name}"
+            with open(tmp, "wb") as fh:
+                np.save(fh, np.asarray(array))
+            os.replace(tmp, folder / name)
+
+    @staticmethod
+    def present(folder: Path) -> bool:
+        return (folder / KEYS).is_file()
 
     @classmethod
     def load(cls, folder: Path) -> StatementVectors | None:

@@ -25,8 +25,16 @@ from core.errors import AssistantError, DocumentError
 from core.privacy import identity_numbers, mask_identity_numbers
 from core.records import Chunk, DocInfo
 from core.settings import Settings
-from core.snapshot import drop_snapshots, load_statements, reading_order, write_snapshot
-from core.statement_vectors import StatementVectors, build_statement_vectors
+from core.snapshot import (
+    drop_snapshots,
+    has_statements,
+    load_snapshot,
+    load_statements,
+    reading_order,
+    write_snapshot,
+    write_statements,
+)
+from core.statement_vectors import build_statement_vectors
 from core.store import (
     LiveState,
     add_chunks,
@@ -134,24 +142,24 @@ def _run(
     report.outcomes += [DocOutcome(name, "removed", live_docs[name].chunks) for name in removed]
     keep_removed_vectors(settings.data_dir, removed, live_docs, old_records)
     report.chunks_total = len(build.records)
+    with_statements = settings.statement_vectors and index_text is indexed_text
     if live is not None and not removed and not build.read and not regrouped:
         report.generation = live.generation
+        if with_statements:  # an earlier run stopped before they were written, or had them off
+            add_statements(settings, embedder, live.generation, live.previous, None, report, progress)
         progress(1.0, "Indexet är redan aktuellt.")
         return
 
     on_phase("embedding")
-    with_statements = settings.statement_vectors and index_text is indexed_text
-    report.chunks_embedded = embed_missing(build.records, vectors, embedder, progress, index_text,
-                                           span=0.45 if with_statements else 0.6)
-    statements = None
-    if with_statements:
-        statements, report.statements_embedded = embed_statements(
-            [c for c, _, _ in build.records], embedder, settings.data_dir, live.generation if live else None, progress)
+    report.chunks_embedded = embed_missing(build.records, vectors, embedder, progress, index_text)
     progress(0.92, "Bygger det nya indexet …")
     state = LiveState(generation=new_generation_name(), model_id=embedder.model_id, dim=0, created=time.time(),
                       chunking=chunking, documents=build.documents, previous=live.generation if live else None)
-    publish(client, settings, state, build.records, vectors, report, on_phase, index_text, statements)
+    publish(client, settings, state, build.records, vectors, report, on_phase, index_text)
     forget_vectors(settings.data_dir, {info.doc_hash for info in build.documents.values()})  # live again
+    if with_statements:  # after the switch: the new index answers meanwhile
+        add_statements(settings, embedder, state.generation, state.previous, [c for c, _, _ in build.records],
+                       report, progress)
     progress(1.0, "Klart.")
 
 
@@ -336,39 +344,49 @@ def embed_hash(model_id: str, text: str) -> str:
 
 
 def embed_missing(records: list[Record], vectors: dict[str, np.ndarray], embedder: Embedder,
-                  progress: Progress, index_text: IndexText = indexed_text, span: float = 0.6) -> int:
+                  progress: Progress, index_text: IndexText = indexed_text) -> int:
     """Embed the records without a vector whose embed hash is not in `vectors` yet, and
-    add them there (progress from 0.3 to 0.3 + `span`). Returns how many texts were embedded."""
+    add them there. Returns how many texts were embedded."""
     missing = sorted({h for _, h, v in records if v is None and h not in vectors})
     texts = {h: index_text(c) for c, h, v in records if v is None}
     step = max(EMBED_BATCH, int(getattr(embedder, "parallel_texts", 0)))  # keeps every service URL busy
     for start in range(0, len(missing), step):
         part = missing[start : start + step]
-        progress(0.3 + span * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
+        progress(0.3 + 0.6 * start / max(1, len(missing)), f"Beräknar vektorer {start}/{len(missing)} …")
         vectors.update(zip(part, embedder.embed([texts[h] for h in part], "passage"), strict=True))
     return len(missing)
 
 
-def embed_statements(chunks: list[Chunk], embedder: Embedder, data_dir: Path, previous: str | None,
-                     progress: Progress) -> tuple[StatementVectors, int]:
-    """The vectors of every quotable statement of the new generation's windows
-    (core/statement_vectors.py), those of the previous generation reused (progress from
-    0.75 to 0.9). Returns them and how many statements were embedded."""
+def add_statements(settings: Settings, embedder: Embedder, generation: str, previous: str | None,
+                   chunks: list[Chunk] | None, report: Report, progress: Progress) -> None:
+    """Embed every quotable statement of `generation`'s windows and add the vectors to its
+    files (core/statement_vectors.py), those of `previous` reused; nothing when the
+    generation has them already or has no files. `chunks`: the generation's (else read
+    from its files). Runs after the switch, so questions are answered meanwhile (an English
+    one embeds its statements until they are there); progress from 0.95 to 0.99."""
+    if has_statements(settings.data_dir, generation):
+        return
+    if chunks is None:
+        snapshot = load_snapshot(settings.data_dir, generation)
+        if snapshot is None:
+            return
+        chunks = list(snapshot.chunks)
     ordered = [chunks[i] for i in reading_order(chunks)]
-    old = load_statements(data_dir, previous) if previous else None
+    old = load_statements(settings.data_dir, previous) if previous else None
 
     def tell(done: int, total: int) -> None:
-        progress(0.75 + 0.15 * done / max(1, total), f"Beräknar vektorer för citat {done}/{total} …")
+        progress(0.95 + 0.04 * done / max(1, total),
+                 f"Indexet är i bruk. Beräknar vektorer för citat {done}/{total} …")
 
     step = max(EMBED_BATCH, int(getattr(embedder, "parallel_texts", 0)))
-    return build_statement_vectors(ordered, embedder.model_id, lambda texts: embedder.embed(texts, "passage"),
-                                   old, step, tell)
+    statements, report.statements_embedded = build_statement_vectors(
+        ordered, embedder.model_id, lambda texts: embedder.embed(texts, "passage"), old, step, tell)
+    write_statements(settings.data_dir, generation, statements)
 
 
 def publish(
     client: ClientAPI, settings: Settings, state: LiveState, records: list[Record],
     vectors: dict[str, np.ndarray], report: Report, on_phase: OnPhase, index_text: IndexText = indexed_text,
-    statements: StatementVectors | None = None,
 ) -> None:
     """Create the generation `state.generation`, add the records, write the generation's
     files for its readers (core/snapshot.py), switch the live record to it, drop the
@@ -384,7 +402,7 @@ def publish(
     on_phase("added")
     live = replace(state, created=time.time())
     if index_text is indexed_text:  # what readers build BM25 from; other choices are benchmarks'
-        write_snapshot(settings.data_dir, live, chunks, matrix, index_text, statements=statements)
+        write_snapshot(settings.data_dir, live, chunks, matrix, index_text)
     on_phase("files")
     switch_live(client, live)
     report.generation = state.generation

@@ -89,6 +89,8 @@ class Report:
             f"Inläsning klar på {_seconds_sv(self.seconds)}: {counts}.",
             f"Avsnitt i indexet: {self.chunks_total} (varav {self.chunks_embedded} nyberäknade).",
         ]
+        if self.statements_embedded:
+            lines.append(f"Meningar som kan citeras i svar på engelska frågor: {self.statements_embedded} nyberäknade.")
         if self.rebuilt:
             lines.append("Indexet byggdes om (ny modell eller ny avsnittsstorlek).")
         if not self.switched:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from core.embedders import Embedder
 from core.errors import IndexMissingError, ModelMismatchError
 from core.lexical import LexicalIndex
 from core.records import Chunk, Passage
-from core.snapshot import ChunkTable, Snapshot, load_snapshot, reading_order, unit_rows, write_snapshot
+from core.snapshot import ChunkTable, Snapshot, load_snapshot, load_statements, reading_order, unit_rows, write_snapshot
 from core.statement_vectors import StatementVectors
 from core.store import LiveState, iter_records, open_generation, read_pointer, read_state
 from core.text import indexed_text
@@ -47,6 +48,9 @@ class Candidate:
 # Up to this many chunks (about 150 MB of vectors) the dense search is exact, in numpy over
 # every vector loaded with the generation; above it, Chroma's approximate HNSW search.
 EXACT_MAX = 100_000
+# The ingest adds a generation's statement vectors after switching to it: a reader without
+# them looks in the generation's files this often (one stat).
+STATEMENTS_LOOK_SECONDS = 5.0
 
 
 class LoadedGeneration:
@@ -72,6 +76,7 @@ class LoadedGeneration:
         self.vectors = vectors if vectors is not None and len(chunks) <= EXACT_MAX else None
         self.source = source
         self.statements = statements  # the statements' vectors for English quotes, when the ingest wrote them
+        self.statements_looked = time.monotonic()  # when the files were last looked at for them
 
     @classmethod
     def from_store(cls, state: LiveState, collection: Collection,
@@ -129,6 +134,8 @@ class Searcher:
                                 raise
                             continue  # dropped by a later ingest after we read `live`: read it again
                         self._loaded = loaded
+            if loaded.statements is None and loaded.source == "files" and self.files is not None:
+                self._look_for_statements(loaded)
             return loaded
         raise AssertionError("unreachable")
 
@@ -152,6 +159,13 @@ class Searcher:
             except OSError as exc:  # a read-only data folder: the next process builds it again
                 log.info("could not write the files of generation %s: %s", generation, exc)
         return loaded
+
+    def _look_for_statements(self, loaded: LoadedGeneration) -> None:
+        now = time.monotonic()
+        if now - loaded.statements_looked >= STATEMENTS_LOOK_SECONDS:
+            loaded.statements_looked = now
+            assert self.files is not None
+            loaded.statements = load_statements(self.files, loaded.state.generation)
 
     def follow(self, every: float) -> threading.Event:
         """Load each new live generation in the background, within `every` seconds of

@@ -5,13 +5,13 @@ embeds only its question and quotes what the per-question way quotes."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import retrieval.search as search_module
 from core.embedders import Embedder, HashingEmbedder, Role
 from core.quotable import statements
 from core.settings import load_settings
@@ -100,14 +100,37 @@ def test_turned_off_the_english_quote_embeds_its_statements_per_question(tmp_pat
     assert answer.quotes and embedder.calls - calls == 2  # the question, then the top passage's statements
 
 
+def test_statements_added_after_the_switch_are_picked_up_by_a_running_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searcher, embedder, data = _ingest(tmp_path, on=False)
+    gen = searcher.current()
+    assert gen.statements is None and gen.source == "files"
+    # The ingest adds them after its switch; a run that stopped before (or had them off)
+    # leaves them to the next run, even when nothing else changed.
+    settings = dataclasses.replace(load_settings().with_corpus(REPO / "corpus").with_data(data),
+                                   statement_vectors=True)
+    again = run_ingest(settings, embedder, searcher.client)
+    assert not again.switched and again.statements_embedded > 0
+    monkeypatch.setattr(search_module, "STATEMENTS_LOOK_SECONDS", 0.0)
+    assert searcher.current() is gen and gen.statements is not None
+    calls = embedder.calls
+    assert answer_question(ENGLISH[0], searcher, NEVER_REFUSE).quotes
+    assert embedder.calls - calls == 1  # the question only
+    assert run_ingest(settings, embedder, searcher.client).statements_embedded == 0  # there already
+
+
 def test_statement_files_that_do_not_agree_are_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    searcher, _, data = _ingest(tmp_path, on=True)
+    searcher, embedder, data = _ingest(tmp_path, on=True)
     state = read_live(searcher.client)
     assert state is not None
     folder = snapshot_dir(data, state.generation)
-    assert load_snapshot(data, state.generation) is not None
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    meta["statements"] += 1
-    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    assert load_snapshot(data, state.generation) is None  # built from Chroma instead
-    assert "inconsistent" in caplog.text
+    assert (folder / "statement_keys.npy").is_file()
+    np.save(folder / "statement_keys.npy", np.arange(3, dtype=np.uint64))  # fewer keys than vectors
+    snapshot = load_snapshot(data, state.generation)
+    assert snapshot is not None and snapshot.statements is None  # the rest of the files still serve
+    assert "statement vectors" in caplog.text
+    fresh = Searcher(searcher.client, embedder, files=data)
+    calls = embedder.calls
+    assert answer_question(ENGLISH[0], fresh, NEVER_REFUSE).quotes
+    assert embedder.calls - calls == 2  # the question, then its top passage's statements
