@@ -45,6 +45,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 QUESTION = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
 CHAT_INPUT = '[data-testid="stChatInputTextArea"]'
+# Something for staff to look at: a progress bar (first start) or the usable chat input.
+FIRST_VIEW_JS = """() => !!(document.querySelector('[data-testid="stProgress"]')
+  || document.querySelector('[data-testid="stChatInputTextArea"]:not([disabled])'))"""
 ANSWER_JS = """([refusal]) => {
   const msgs = [...document.querySelectorAll('[data-testid="stChatMessage"]')]
     .filter(m => m.querySelector('[data-testid="stChatMessageAvatarAssistant"]'));
@@ -55,9 +58,9 @@ ANSWER_JS = """([refusal]) => {
 }"""
 
 
-def env_for(data: Path, corpus: Path) -> dict[str, str]:
+def env_for(data: Path, corpus: Path, root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_DATA=str(data), ASSISTANT_CORPUS=str(corpus), HF_HUB_OFFLINE="1",
+    env.update(ASSISTANT_DATA=str(data), ASSISTANT_CORPUS=str(corpus), HF_HUB_OFFLINE="1", PYTHONPATH=str(root),
                TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False", PYTHONUNBUFFERED="1")
     return env
 
@@ -107,15 +110,15 @@ def browser_or_reason() -> tuple[Any, str | None]:
     return sync_playwright, None
 
 
-def start_app(data: Path, corpus: Path, log: Path) -> tuple[subprocess.Popen[bytes], int, float]:
+def start_app(data: Path, corpus: Path, log: Path, root: Path) -> tuple[subprocess.Popen[bytes], int, float]:
     port = free_port()
-    argv = [str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / "app.py"),
+    argv = [str(Path(sys.executable).parent / "streamlit"), "run", str(root / "app.py"),
             "--server.headless", "true", "--server.address", HOST, "--server.port", str(port),
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--global.developmentMode", "false"]
     t0 = time.perf_counter()
     with open(log, "ab") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env_for(data, corpus), stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(argv, cwd=root, env=env_for(data, corpus, root), stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     return proc, port, t0
 
@@ -136,9 +139,9 @@ def wait_health(proc: subprocess.Popen[bytes], port: int, timeout: float) -> Non
 
 
 def run_variant(name: str, data: Path, corpus: Path, question: str, browser: Any, timeout: float,
-                workdir: Path) -> dict[str, Any]:
+                workdir: Path, root: Path = ROOT) -> dict[str, Any]:
     log = workdir / f"streamlit-{name}.log"
-    proc, port, t0 = start_app(data, corpus, log)
+    proc, port, t0 = start_app(data, corpus, log, root)
     res: dict[str, Any] = {"variant": name}
     try:
         with PeakRss(proc.pid) as peak:
@@ -149,7 +152,9 @@ def run_variant(name: str, data: Path, corpus: Path, question: str, browser: Any
                 try:
                     page = context.new_page()
                     page.goto(f"http://{HOST}:{port}/", timeout=timeout * 1000)
-                    box = page.locator(CHAT_INPUT)
+                    page.wait_for_function(FIRST_VIEW_JS, polling=50, timeout=timeout * 1000)
+                    res["first_view_s"] = time.perf_counter() - t0
+                    box = page.locator(CHAT_INPUT + ":not([disabled])")  # shown disabled during a first ingest
                     box.wait_for(timeout=timeout * 1000)
                     res["chat_input_s"] = time.perf_counter() - t0
                     asked = time.perf_counter()
@@ -175,18 +180,24 @@ def main() -> None:
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--variants", default="ingested,empty")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per wait")
+    parser.add_argument("--before", type=Path, help="a checkout to start `streamlit run app.py` from instead "
+                        "(the code before a change; this script and its measuring stay the same)")
     args = parser.parse_args()
     corpus = args.corpus or shared_corpus()
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     print(machine_report())
     print(f"Corpus: {corpus}; question: {args.question}")
+    app_root = (args.before or ROOT).resolve()
+    print(f"App from: {app_root}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-cold-"))
     try:
         ingested = workdir / "data-ingested"
-        ing = cli_ingest(corpus, ingested)
-        rss_note = f", ru_maxrss {ing['ru_maxrss_mib']:.0f} MiB" if ing["ru_maxrss_mib"] else ""
-        print(f"python -m ingest {corpus.name}/ (fresh data folder): {ing['seconds']:.1f} s, peak RSS "
-              f"{ing['peak_mib']:.0f} MiB (process tree, /proc){rss_note}  ({load_note()})", flush=True)
+        ing: dict[str, Any] | None = None
+        if "ingested" in variants:  # its data folder comes from a command-line ingest
+            ing = cli_ingest(corpus, ingested)
+            rss_note = f", ru_maxrss {ing['ru_maxrss_mib']:.0f} MiB" if ing["ru_maxrss_mib"] else ""
+            print(f"python -m ingest {corpus.name}/ (fresh data folder): {ing['seconds']:.1f} s, peak RSS "
+                  f"{ing['peak_mib']:.0f} MiB (process tree, /proc){rss_note}  ({load_note()})", flush=True)
 
         factory, reason = browser_or_reason()
         results = []
@@ -194,30 +205,35 @@ def main() -> None:
             print(f"NO BROWSER: {reason}. Only the time to /_stcore/health and the app's memory are measured.")
             for name in variants:
                 data = ingested if name == "ingested" else workdir / f"data-{name}"
-                results.append(run_variant(name, data, corpus, args.question, None, args.timeout, workdir))
+                results.append(run_variant(name, data, corpus, args.question, None, args.timeout, workdir,
+                                           app_root))
         else:
             with factory() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
                 try:
                     for name in variants:
                         data = ingested if name == "ingested" else workdir / f"data-{name}"
-                        res = run_variant(name, data, corpus, args.question, browser, args.timeout, workdir)
+                        res = run_variant(name, data, corpus, args.question, browser, args.timeout, workdir,
+                                          app_root)
                         results.append(res)
                         print(f"variant {name}: done ({load_note()})", flush=True)
                 finally:
                     browser.close()
         print()
-        print(f"{'variant':<10} {'health':>8} {'chat input':>11} {'first answer':>13} {'answer alone':>13} "
-              f"{'outcome':>8} {'peak RSS':>10}")
+        print(f"{'variant':<10} {'health':>8} {'first view':>11} {'chat input':>11} {'first answer':>13} "
+              f"{'answer alone':>13} {'outcome':>8} {'peak RSS':>10}")
         for r in results:
             def s(key: str, r: dict[str, Any] = r) -> str:
                 return f"{r[key]:.1f} s" if key in r else "–"
-            print(f"{r['variant']:<10} {s('health_s'):>8} {s('chat_input_s'):>11} {s('first_answer_s'):>13} "
+            print(f"{r['variant']:<10} {s('health_s'):>8} {s('first_view_s'):>11} {s('chat_input_s'):>11} "
+                  f"{s('first_answer_s'):>13} "
                   f"{s('answer_only_s'):>13} {r.get('outcome', '–'):>8} {r['peak_mib']:>6.0f} MiB"
                   + (f"  (Traceback in {r['log_has_traceback']})" if "log_has_traceback" in r else ""))
         print("Times from spawning `streamlit run app.py`; 'ingested' = data folder already ingested, "
-              "'empty' = the first page view ingests the corpus. Peak RSS = app process and children.")
-        print(f"python -m ingest peak RSS {ing['peak_mib']:.0f} MiB, {ing['seconds']:.1f} s")
+              "'empty' = the first page view ingests the corpus. First view = a progress bar or the usable "
+              "chat input; chat input = usable (not disabled). Peak RSS = app process and children.")
+        if ing is not None:
+            print(f"python -m ingest peak RSS {ing['peak_mib']:.0f} MiB, {ing['seconds']:.1f} s")
         print(f"({load_note()})")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
