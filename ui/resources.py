@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import streamlit as st
 
 from core.embedders import Embedder, make_embedder
-from core.errors import AssistantError, IngestBusyError
+from core.errors import AssistantError
 from core.settings import Settings, load_settings
 from core.store import LiveState, open_client, read_live
 from ingest.pipeline import run_ingest
 from retrieval.refusal import Calibration
 from retrieval.search import Searcher
+from ui.first_start import FirstStart, Progress, Snapshot, status_lines
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -26,6 +28,7 @@ class Resources:
     searcher: Searcher
     calibration: Calibration
     ingest_lock: threading.Lock
+    first_start: FirstStart = field(default_factory=FirstStart)  # the background first ingest
 
 
 @st.cache_resource(show_spinner="Laddar sökmotorn …")
@@ -51,22 +54,82 @@ def ready() -> tuple[Resources, LiveState] | None:
     return (res, state) if state is not None else None
 
 
+REFRESH_SECONDS = 1.0  # how often the first start's progress screen redraws itself
+INTRO = "Första start: dokumenten läses in …"
+CHAT_NOTE = "Du kan ställa frågor så snart dokumenten är inlästa. Sidan uppdateras av sig själv."
+
+
 def ensure_index(res: Resources) -> LiveState | None:
-    """On first start (no index yet) read corpus/ with a progress bar."""
+    """On first start (no index yet) read corpus/ in the background (once per process)
+    and wait up to ASSISTANT_FIRST_START_WAIT seconds with a progress bar; after that the
+    page shows the progress screen, which redraws itself and reruns the page once the
+    index exists. None while there is no index."""
     state = read_live(res.searcher.client)
     if state is not None:
         return state
-    bar = st.progress(0.0, text="Första start: läser in dokumenten …")
+    first = res.first_start
+    first.start(lambda progress: _first_ingest(res, progress))
+    slot = st.empty()
+    deadline = time.monotonic() + res.settings.first_start_wait
+    while not first.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
+        with slot.container():
+            show_progress(first.snapshot())
+        if time.monotonic() >= deadline:
+            break
+    state = read_live(res.searcher.client)
+    if state is not None:
+        slot.empty()
+        return state
+    with slot.container():  # in the progress bar's place: no flicker
+        _progress_screen()
+    return None
 
-    def progress(fraction: float, message: str) -> None:
-        bar.progress(min(1.0, fraction), text=message)
 
+def first_start_pending() -> bool:
+    """Whether a page without an index is waiting for the first ingest (not for a fix)."""
     try:
-        with res.ingest_lock:
-            if read_live(res.searcher.client) is None:
-                run_ingest(res.settings, res.embedder, res.searcher.client, progress)
-    except IngestBusyError as err:
-        st.info(err.swedish_message())
-        return None
-    bar.empty()
-    return read_live(res.searcher.client)
+        snap = resources().first_start.snapshot()
+    except AssistantError:
+        return False
+    return snap.running or snap.busy is not None
+
+
+def _first_ingest(res: Resources, progress: Progress) -> None:
+    with res.ingest_lock:  # the Dokument page's update takes it too
+        if read_live(res.searcher.client) is None:
+            run_ingest(res.settings, res.embedder, res.searcher.client, progress)
+
+
+def show_progress(snap: Snapshot) -> None:
+    st.subheader(INTRO)
+    st.progress(snap.fraction, text=snap.message or "Startar …")
+    st.caption("  \n".join(status_lines(snap)))
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _progress_screen() -> None:
+    """The first start while no index exists: progress, or why not, redrawn every second;
+    the whole page reruns once the index is there (the chat appears)."""
+    res = resources()
+    first = res.first_start
+    snap = first.snapshot()
+    if not snap.running and read_live(res.searcher.client) is not None:
+        st.rerun()  # the whole page: the index is there
+    if snap.busy is not None:
+        st.subheader(INTRO)
+        st.info(snap.busy + " Sidan försöker igen av sig själv.")
+        if snap.retry_due:
+            first.start(lambda progress: _first_ingest(res, progress))
+        return
+    if snap.error is not None:
+        st.subheader("Första start: dokumenten kunde inte läsas in")
+        st.error(snap.error)
+        if st.button("Försök igen"):
+            first.start(lambda progress: _first_ingest(res, progress))
+            st.rerun(scope="fragment")
+        return
+    if snap.done:  # finished, yet no index: not expected
+        st.error("Dokumenten lästes in, men inget index hittades. Ladda om sidan.")
+        return
+    show_progress(snap)
+    st.caption(CHAT_NOTE)
