@@ -76,13 +76,12 @@ def ensure_index(res: Resources) -> LiveState | None:
             show_progress(first.snapshot())
         if time.monotonic() >= deadline:
             break
+    slot.empty()  # the loop's elements go (else they stay below the fragment's)
     state = read_live(res.searcher.client)
-    if state is not None:
-        slot.empty()
-        return state
-    with slot.container():  # in the progress bar's place: no flicker
-        _progress_screen()
-    return None
+    if state is None:
+        with slot.container():  # in the progress bar's place
+            _progress_screen()
+    return state
 
 
 def first_start_pending() -> bool:
