@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from core.errors import IngestBusyError, ManifestError
 from tests.conftest import DEFAULT_QUESTION, REPO
 from tests.test_roles import Clock  # a clock the test sets
-from ui.first_start import FirstStart, Progress, status_lines, time_left
+from ui.first_start import PUBLISH_SHARE, FirstStart, Progress, status_lines, time_left
 
 
 def test_counts_and_estimate_from_the_pipelines_messages() -> None:
@@ -38,21 +38,22 @@ def test_counts_and_estimate_from_the_pipelines_messages() -> None:
     clock.now += 10
     first.progress(0.45, "Beräknar vektorer 50/200 …")  # 5 chunks/s
     snap = first.snapshot()
-    assert snap.eta_seconds == pytest.approx(30 + 0.05 * 200 / 5)
+    tail = PUBLISH_SHARE * 200 / 5
+    assert snap.eta_seconds == pytest.approx(30 + tail)
     assert status_lines(snap) == ["Dokument: 4 av 4 lästa", "Avsnitt: 50 av 200 klara för sökning",
-                                  "Tid kvar: cirka 30 sekunder"]
+                                  f"Tid kvar: {time_left(30 + tail)}"]
     clock.now += 20  # the next batch is under way: the estimate counts down
-    assert first.snapshot().eta_seconds == pytest.approx(10 + 2)
+    assert first.snapshot().eta_seconds == pytest.approx(10 + tail)
     clock.now += 60  # slower than measured: never below the publishing share
-    assert first.snapshot().eta_seconds == pytest.approx(2)
+    assert first.snapshot().eta_seconds == pytest.approx(tail)
     first.progress(0.92, "Bygger det nya indexet …")
     snap = first.snapshot()
     assert snap.chunks == (200, 200) and snap.eta_seconds == 0.0
-    assert time_left(snap.eta_seconds) == "några sekunder"
+    assert time_left(snap.eta_seconds) == "strax klart"
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [
-    (None, "beräknar …"), (3, "några sekunder"), (12, "cirka 10 sekunder"), (47, "cirka 45 sekunder"),
+    (None, "beräknar …"), (0, "strax klart"), (3, "några sekunder"), (12, "cirka 10 sekunder"), (47, "cirka 45 sekunder"),
     (60, "cirka 1 minut"), (61, "cirka 2 minuter"), (290, "cirka 5 minuter"),
 ])
 def test_time_left_in_swedish(seconds: float | None, shown: str) -> None:
@@ -178,3 +179,36 @@ def test_app_shows_progress_then_answers(tmp_path: Path, monkeypatch: pytest.Mon
     at.chat_input[0].set_value(DEFAULT_QUESTION).run()
     assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
     assert "Kommunstyrelsen föreslås ansvara för kommunikation" in " ".join(md.value for md in assistant.markdown)
+
+
+@pytest.mark.slow
+def test_app_says_another_ingest_runs_then_ingests_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          fresh_resources: None) -> None:
+    """Another process's ingest (its lock file held here) is said so; once it is gone the
+    page's next look starts the first ingest and the chat comes."""
+    from ingest.lock import ingest_lock
+    from ui import first_start
+
+    monkeypatch.setattr(first_start, "BUSY_RETRY_SECONDS", 0.5)
+    data = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_DATA", str(data))
+    monkeypatch.setenv("ASSISTANT_CORPUS", str(REPO / "corpus"))
+    monkeypatch.setenv("ASSISTANT_FIRST_START_WAIT", "0.1")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    with ingest_lock(data):
+        at.run()
+        assert not at.exception
+        assert at.info and at.info[0].value.startswith(IngestBusyError().swedish_message())
+        assert "försöker igen" in at.info[0].value
+        assert at.chat_input[0].disabled
+        time.sleep(1)
+        at.run()  # still held: busy again, never a traceback
+        assert at.info and not at.exception
+    deadline = time.monotonic() + 300
+    while not at.chat_input or at.chat_input[0].disabled:
+        assert time.monotonic() < deadline, [i.value for i in at.info] + [c.value for c in at.caption]
+        time.sleep(1)
+        at.run()
+        assert not at.exception and not at.error
+    assert not any("En annan inläsning" in i.value for i in at.info)
+    assert at.info[0].value.startswith("Exempel:")  # the chat, as after any first start

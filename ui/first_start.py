@@ -27,9 +27,9 @@ Work = Callable[[Progress], None]  # one ingest, told of its progress
 
 _DOCS = re.compile(r"\((\d+) av (\d+)\)\s*$")  # ingest/pipeline.py carry_out
 _CHUNKS = re.compile(r"Beräknar vektorer (\d+)/(\d+)")  # ingest/pipeline.py embed_missing
-# After the last embedding batch the new generation is written and switched to: a short
-# share of a first ingest (a few seconds of 225 chunks' 35 s).
-PUBLISH_SHARE = 0.05
+# After the last embedding batch the new generation is written and switched to, and the
+# page reruns: measured 9 s after about 70 s of embedding the 225 shared chunks (bench/README).
+PUBLISH_SHARE = 0.12
 BUSY_RETRY_SECONDS = 5.0  # another process holds the ingest lock: look again after this
 
 
@@ -155,6 +155,8 @@ def time_left(seconds: float | None) -> str:
     """The estimate as staff read it."""
     if seconds is None:
         return "beräknar …"
+    if seconds <= 0:  # every chunk embedded: the index is being built
+        return "strax klart"
     if seconds < 10:
         return "några sekunder"
     if seconds < 60:
