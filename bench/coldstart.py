@@ -45,6 +45,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 QUESTION = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
 CHAT_INPUT = '[data-testid="stChatInputTextArea"]'
+TIME_LEFT_JS = """() => (document.body.innerText.match(/Tid kvar: ([^\\n]*)/) || [null, null])[1]"""
 # Something for staff to look at: a progress bar (first start) or the usable chat input.
 FIRST_VIEW_JS = """() => !!(document.querySelector('[data-testid="stProgress"]')
   || document.querySelector('[data-testid="stChatInputTextArea"]:not([disabled])'))"""
@@ -138,6 +139,23 @@ def wait_health(proc: subprocess.Popen[bytes], port: int, timeout: float) -> Non
     raise TimeoutError("no answer from /_stcore/health")
 
 
+def watch_estimates(page: Any, box: Any, t0: float, timeout: float) -> list[tuple[float, str]]:
+    """Wait for the usable chat input; meanwhile note each new "Tid kvar: …" the first
+    start's progress screen shows, with the seconds since spawning."""
+    seen: list[tuple[float, str]] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            box.wait_for(timeout=1000)
+            return seen
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: not usable yet
+            if time.monotonic() > deadline:
+                raise
+        text = page.evaluate(TIME_LEFT_JS)
+        if text and (not seen or seen[-1][1] != text):
+            seen.append((time.perf_counter() - t0, text))
+
+
 def run_variant(name: str, data: Path, corpus: Path, question: str, browser: Any, timeout: float,
                 workdir: Path, root: Path = ROOT) -> dict[str, Any]:
     log = workdir / f"streamlit-{name}.log"
@@ -155,7 +173,7 @@ def run_variant(name: str, data: Path, corpus: Path, question: str, browser: Any
                     page.wait_for_function(FIRST_VIEW_JS, polling=50, timeout=timeout * 1000)
                     res["first_view_s"] = time.perf_counter() - t0
                     box = page.locator(CHAT_INPUT + ":not([disabled])")  # shown disabled during a first ingest
-                    box.wait_for(timeout=timeout * 1000)
+                    res["estimates"] = watch_estimates(page, box, t0, timeout)
                     res["chat_input_s"] = time.perf_counter() - t0
                     asked = time.perf_counter()
                     box.fill(question)
@@ -229,6 +247,10 @@ def main() -> None:
                   f"{s('first_answer_s'):>13} "
                   f"{s('answer_only_s'):>13} {r.get('outcome', '–'):>8} {r['peak_mib']:>6.0f} MiB"
                   + (f"  (Traceback in {r['log_has_traceback']})" if "log_has_traceback" in r else ""))
+        for r in results:
+            if r.get("estimates"):
+                shown = "; ".join(f"{t:.0f} s: {text}" for t, text in r["estimates"])
+                print(f"variant {r['variant']}, time left as shown (s since spawn: text): {shown}")
         print("Times from spawning `streamlit run app.py`; 'ingested' = data folder already ingested, "
               "'empty' = the first page view ingests the corpus. First view = a progress bar or the usable "
               "chat input; chat input = usable (not disabled). Peak RSS = app process and children.")
