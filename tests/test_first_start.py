@@ -212,3 +212,33 @@ def test_app_says_another_ingest_runs_then_ingests_itself(tmp_path: Path, monkey
         assert not at.exception and not at.error
     assert not any("En annan inläsning" in i.value for i in at.info)
     assert at.info[0].value.startswith("Exempel:")  # the chat, as after any first start
+
+
+@pytest.mark.slow
+def test_app_shows_an_ingest_error_in_swedish_and_retries_on_the_button(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_resources: None) -> None:
+    from ingest.report import read_history
+
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Rutin\n\nBesökare anmäler sig i receptionen.\n", encoding="utf-8")
+    (corpus / "sources.toml").write_text('["a.md"\ntitle = "x"\n', encoding="utf-8")  # malformed
+    monkeypatch.setenv("ASSISTANT_DATA", str(data))
+    monkeypatch.setenv("ASSISTANT_CORPUS", str(corpus))
+    monkeypatch.setenv("ASSISTANT_FIRST_START_WAIT", "60")  # the error comes well within it
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("Filen ") and "sources.toml" in at.error[0].value
+    assert "Traceback" not in at.error[0].value
+    assert not at.chat_input  # nothing to wait for until someone fixes the manifest
+    at.run()  # a page view does not run the failing ingest again
+    assert len(read_history(data)) == 1
+    (corpus / "sources.toml").write_text('["a.md"]\ntitle = "Rutin för besök"\n', encoding="utf-8")
+    at.button[0].click().run()  # "Försök igen"
+    deadline = time.monotonic() + 300
+    while not at.chat_input:
+        assert time.monotonic() < deadline and not at.exception
+        time.sleep(1)
+        at.run()
+    assert len(read_history(data)) == 2 and not at.error

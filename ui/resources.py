@@ -68,7 +68,9 @@ def ensure_index(res: Resources) -> LiveState | None:
     if state is not None:
         return state
     first = res.first_start
-    first.start(lambda progress: _first_ingest(res, progress))
+    snap = first.snapshot()
+    if snap.error is None and (snap.busy is None or snap.retry_due):  # after an error: "Försök igen"
+        _start(res)
     slot = st.empty()
     deadline = time.monotonic() + res.settings.first_start_wait
     while not first.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
@@ -91,6 +93,11 @@ def first_start_pending() -> bool:
     except AssistantError:
         return False
     return snap.running or snap.busy is not None
+
+
+def _start(res: Resources) -> None:
+    """Start the first ingest in the background unless it runs or has finished."""
+    res.first_start.start(lambda progress: _first_ingest(res, progress))
 
 
 def _first_ingest(res: Resources, progress: Progress) -> None:
@@ -118,14 +125,12 @@ def _progress_screen() -> None:
         st.subheader(INTRO)
         st.info(snap.busy + " Sidan försöker igen av sig själv.")
         if snap.retry_due:
-            first.start(lambda progress: _first_ingest(res, progress))
+            _start(res)
         return
     if snap.error is not None:
         st.subheader("Första start: dokumenten kunde inte läsas in")
         st.error(snap.error)
-        if st.button("Försök igen"):
-            first.start(lambda progress: _first_ingest(res, progress))
-            st.rerun(scope="fragment")
+        st.button("Försök igen", on_click=_start, args=(res,))
         return
     if snap.done:  # finished, yet no index: not expected
         st.error("Dokumenten lästes in, men inget index hittades. Ladda om sidan.")
