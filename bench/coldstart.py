@@ -2,6 +2,7 @@
 memory of the app and of a command-line ingest.
 
     .venv/bin/python bench/coldstart.py [--corpus DIR] [--question Q] [--variants ingested,empty]
+        [--second-tab SECONDS] [--before CHECKOUT]
 
 1. `python -m ingest CORPUS --data TMP` in a child process: wall time and peak RSS
    (the process and its children, sampled from /proc every 0.1 s; ru_maxrss of the
@@ -12,8 +13,13 @@ memory of the app and of a command-line ingest.
    headless Chromium (Playwright, /usr/bin/chromium, launched before the app so its own
    start is not counted) polls until the page answers, types the question into the chat
    input and waits for "[1]" (or the refusal sentence) in the assistant's message.
-   Reported: spawn -> health endpoint, -> chat input shown, -> first answer, and the
-   answer alone; peak RSS of the app's process tree over the whole run.
+   Reported: spawn -> health endpoint, -> first view (a progress bar or the usable chat
+   input), -> chat input usable, -> first answer, and the answer alone; peak RSS of the
+   app's process tree over the whole run; each "Tid kvar" the progress screen showed.
+   --second-tab: a second session opened that long after the first view: when it shows
+   a progress bar, when that bar's text first changes, when its chat is usable.
+   --before: start the app from another checkout (e.g. `git archive main | tar -x -C DIR`),
+   measured the same way; no command-line ingest runs unless "ingested" is asked for.
 
 Without Playwright or Chromium the browser part is skipped with a message (install
 Chromium with `apt-get install -y chromium`); the time to the health endpoint and the
@@ -45,6 +51,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 QUESTION = "Vem ansvarar för kommunikation, samordning och uppföljning av strategin?"
 REFUSAL = "Jag hittar inget svar på det i dokumenten."
 CHAT_INPUT = '[data-testid="stChatInputTextArea"]'
+PROGRESS_TEXT_JS = """() => { const bar = document.querySelector('[data-testid="stProgress"]');
+  return bar ? bar.innerText : null; }"""
 TIME_LEFT_JS = """() => (document.body.innerText.match(/Tid kvar: ([^\\n]*)/) || [null, null])[1]"""
 # Something for staff to look at: a progress bar (first start) or the usable chat input.
 FIRST_VIEW_JS = """() => !!(document.querySelector('[data-testid="stProgress"]')
@@ -139,9 +147,47 @@ def wait_health(proc: subprocess.Popen[bytes], port: int, timeout: float) -> Non
     raise TimeoutError("no answer from /_stcore/health")
 
 
-def watch_estimates(page: Any, box: Any, t0: float, timeout: float) -> list[tuple[float, str]]:
+class SecondTab:
+    """A second browser session opened `after` seconds past the first view: when it shows a
+    progress bar, when that bar's text first changes (the page is alive, not waiting on a
+    lock), and when its chat input is usable."""
+
+    def __init__(self, browser: Any, url: str, after: float, t0: float) -> None:
+        self.browser, self.url, self.t0 = browser, url, t0
+        self.open_at = time.perf_counter() + after
+        self.page: Any = None
+        self.first_text: str | None = None
+        self.res: dict[str, float] = {}
+
+    def look(self) -> None:
+        now = time.perf_counter()
+        if self.page is None:
+            if now >= self.open_at:
+                self.page = self.browser.new_context(locale="sv-SE").new_page()
+                self.page.goto(self.url)
+                self.res["second_opened_s"] = time.perf_counter() - self.t0
+            return
+        text = self.page.evaluate(PROGRESS_TEXT_JS)
+        if text is None:
+            return
+        if self.first_text is None:
+            self.first_text = text
+            self.res["second_view_s"] = now - self.t0
+        elif text != self.first_text and "second_moves_s" not in self.res:
+            self.res["second_moves_s"] = now - self.t0
+
+    def finish(self, timeout: float) -> dict[str, float]:
+        if self.page is not None:
+            self.page.locator(CHAT_INPUT + ":not([disabled])").wait_for(timeout=timeout * 1000)
+            self.res["second_chat_s"] = time.perf_counter() - self.t0
+            self.page.context.close()
+        return self.res
+
+
+def watch_estimates(page: Any, box: Any, t0: float, timeout: float,
+                    second: SecondTab | None = None) -> list[tuple[float, str]]:
     """Wait for the usable chat input; meanwhile note each new "Tid kvar: …" the first
-    start's progress screen shows, with the seconds since spawning."""
+    start's progress screen shows, with the seconds since spawning (and look at `second`)."""
     seen: list[tuple[float, str]] = []
     deadline = time.monotonic() + timeout
     while True:
@@ -154,10 +200,12 @@ def watch_estimates(page: Any, box: Any, t0: float, timeout: float) -> list[tupl
         text = page.evaluate(TIME_LEFT_JS)
         if text and (not seen or seen[-1][1] != text):
             seen.append((time.perf_counter() - t0, text))
+        if second is not None:
+            second.look()
 
 
 def run_variant(name: str, data: Path, corpus: Path, question: str, browser: Any, timeout: float,
-                workdir: Path, root: Path = ROOT) -> dict[str, Any]:
+                workdir: Path, root: Path = ROOT, second_tab: float | None = None) -> dict[str, Any]:
     log = workdir / f"streamlit-{name}.log"
     proc, port, t0 = start_app(data, corpus, log, root)
     res: dict[str, Any] = {"variant": name}
@@ -173,8 +221,11 @@ def run_variant(name: str, data: Path, corpus: Path, question: str, browser: Any
                     page.wait_for_function(FIRST_VIEW_JS, polling=50, timeout=timeout * 1000)
                     res["first_view_s"] = time.perf_counter() - t0
                     box = page.locator(CHAT_INPUT + ":not([disabled])")  # shown disabled during a first ingest
-                    res["estimates"] = watch_estimates(page, box, t0, timeout)
+                    second = SecondTab(browser, f"http://{HOST}:{port}/", second_tab, t0) if second_tab else None
+                    res["estimates"] = watch_estimates(page, box, t0, timeout, second)
                     res["chat_input_s"] = time.perf_counter() - t0
+                    if second is not None:
+                        res.update(second.finish(timeout))
                     asked = time.perf_counter()
                     box.fill(question)
                     box.press("Enter")
@@ -198,6 +249,8 @@ def main() -> None:
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--variants", default="ingested,empty")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per wait")
+    parser.add_argument("--second-tab", type=float, metavar="SECONDS",
+                        help="open a second session this long after the first view (a colleague, a reload)")
     parser.add_argument("--before", type=Path, help="a checkout to start `streamlit run app.py` from instead "
                         "(the code before a change; this script and its measuring stay the same)")
     args = parser.parse_args()
@@ -232,7 +285,7 @@ def main() -> None:
                     for name in variants:
                         data = ingested if name == "ingested" else workdir / f"data-{name}"
                         res = run_variant(name, data, corpus, args.question, browser, args.timeout, workdir,
-                                          app_root)
+                                          app_root, args.second_tab)
                         results.append(res)
                         print(f"variant {name}: done ({load_note()})", flush=True)
                 finally:
@@ -248,6 +301,12 @@ def main() -> None:
                   f"{s('answer_only_s'):>13} {r.get('outcome', '–'):>8} {r['peak_mib']:>6.0f} MiB"
                   + (f"  (Traceback in {r['log_has_traceback']})" if "log_has_traceback" in r else ""))
         for r in results:
+            if "second_opened_s" in r:
+                def t(key: str, r: dict[str, Any] = r) -> str:
+                    return f"{r[key]:.1f} s" if key in r else "never"
+                print(f"variant {r['variant']}, second tab: opened {t('second_opened_s')}, progress bar shown "
+                      f"{t('second_view_s')}, its text first changed {t('second_moves_s')}, chat usable "
+                      f"{t('second_chat_s')}")
             if r.get("estimates"):
                 shown = "; ".join(f"{t:.0f} s: {text}" for t, text in r["estimates"])
                 print(f"variant {r['variant']}, time left as shown (s since spawn: text): {shown}")
