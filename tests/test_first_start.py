@@ -54,7 +54,8 @@ def test_counts_and_estimate_from_the_pipelines_messages() -> None:
 
 @pytest.mark.parametrize(("seconds", "shown"), [
     (None, "beräknar …"), (0, "strax klart"), (3, "några sekunder"), (12, "cirka 10 sekunder"), (47, "cirka 45 sekunder"),
-    (60, "cirka 1 minut"), (61, "cirka 2 minuter"), (290, "cirka 5 minuter"),
+    (62, "cirka 60 sekunder"), (88, "cirka 90 sekunder"), (90, "cirka 2 minuter"), (150, "cirka 3 minuter"),
+    (290, "cirka 5 minuter"),
 ])
 def test_time_left_in_swedish(seconds: float | None, shown: str) -> None:
     assert time_left(seconds) == shown

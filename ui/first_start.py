@@ -159,10 +159,9 @@ def time_left(seconds: float | None) -> str:
         return "strax klart"
     if seconds < 10:
         return "några sekunder"
-    if seconds < 60:
-        return f"cirka {max(10, 5 * round(seconds / 5))} sekunder"
-    minutes = math.ceil(seconds / 60)
-    return "cirka 1 minut" if minutes == 1 else f"cirka {minutes} minuter"
+    if seconds < 90:
+        return f"cirka {max(10, 5 * math.floor(seconds / 5 + 0.5))} sekunder"
+    return f"cirka {math.floor(seconds / 60 + 0.5)} minuter"  # 2 and more
 
 
 def status_lines(snap: Snapshot) -> list[str]:

@@ -74,15 +74,18 @@ def ensure_index(res: Resources) -> LiveState | None:
     slot = st.empty()
     deadline = time.monotonic() + res.settings.first_start_wait
     while not first.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
-        with slot.container():
-            show_progress(first.snapshot())
+        # One element, replaced whole below: a container's elements would linger beside the
+        # fragment's (seen in Chromium, also for a moment after an empty()).
+        snap = first.snapshot()
+        slot.progress(snap.fraction, text=f"{INTRO} {snap.message} · {status_lines(snap)[-1]}")
         if time.monotonic() >= deadline:
             break
-    slot.empty()  # the loop's elements go (else they stay below the fragment's)
     state = read_live(res.searcher.client)
     if state is None:
         with slot.container():  # in the progress bar's place
             _progress_screen()
+    else:
+        slot.empty()
     return state
 
 
