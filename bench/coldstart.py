@@ -147,6 +147,17 @@ def wait_health(proc: subprocess.Popen[bytes], port: int, timeout: float) -> Non
     raise TimeoutError("no answer from /_stcore/health")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of the app's process so far (all its threads): the work
+    done, which the other load on a shared machine does not change the way it does the
+    wall time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class SecondTab:
     """A second browser session opened `after` seconds past the first view: when it shows a
     progress bar, when that bar's text first changes (the page is alive, not waiting on a
@@ -224,6 +235,7 @@ def run_variant(name: str, data: Path, corpus: Path, question: str, browser: Any
                     second = SecondTab(browser, f"http://{HOST}:{port}/", second_tab, t0) if second_tab else None
                     res["estimates"] = watch_estimates(page, box, t0, timeout, second)
                     res["chat_input_s"] = time.perf_counter() - t0
+                    res["cpu_s"] = cpu_seconds(proc.pid)
                     if second is not None:
                         res.update(second.finish(timeout))
                     asked = time.perf_counter()
@@ -301,6 +313,9 @@ def main() -> None:
                   f"{s('answer_only_s'):>13} {r.get('outcome', '–'):>8} {r['peak_mib']:>6.0f} MiB"
                   + (f"  (Traceback in {r['log_has_traceback']})" if "log_has_traceback" in r else ""))
         for r in results:
+            if r.get("cpu_s") is not None:
+                print(f"variant {r['variant']}: the app's CPU time (user + system) until the chat was usable: "
+                      f"{r['cpu_s']:.1f} s")
             if "second_opened_s" in r:
                 def t(key: str, r: dict[str, Any] = r) -> str:
                     return f"{r[key]:.1f} s" if key in r else "never"
