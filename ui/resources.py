@@ -54,7 +54,7 @@ def ready() -> tuple[Resources, LiveState] | None:
     return (res, state) if state is not None else None
 
 
-REFRESH_SECONDS = 1.0  # how often the first start's progress screen redraws itself
+REFRESH_SECONDS = 2.0  # how often the progress screen redraws itself (each redraw costs CPU the ingest wants)
 INTRO = "Första start: dokumenten läses in …"
 CHAT_NOTE = "Du kan ställa frågor så snart dokumenten är inlästa. Sidan uppdateras av sig själv."
 
@@ -117,7 +117,7 @@ def show_progress(snap: Snapshot) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _progress_screen() -> None:
-    """The first start while no index exists: progress, or why not, redrawn every second;
+    """The first start while no index exists: progress, or why not, redrawn every 2 s;
     the whole page reruns once the index is there (the chat appears)."""
     res = resources()
     first = res.first_start
