@@ -130,6 +130,9 @@ class Settings:
     ingest_nice: int = 10  # ASSISTANT_INGEST_NICE: how much an ingest lowers its own priority; 0 = not at all
     max_uploads: int = 20  # ASSISTANT_MAX_UPLOADS_PER_SESSION: files one session may upload (saved or refused)
     max_upload_mb: int = 200  # ASSISTANT_MAX_UPLOAD_MB_PER_SESSION: their total; also what the server holds at once
+    # ASSISTANT_FIRST_START_WAIT: seconds a page waits for the first ingest (no index yet)
+    # before it shows the progress screen, which refreshes itself, instead
+    first_start_wait: float = 3.0
 
     @property
     def max_file_bytes(self) -> int:
@@ -211,4 +214,5 @@ def load_settings() -> Settings:
         ingest_nice=_int("ASSISTANT_INGEST_NICE", 10, low=0),
         max_uploads=_int("ASSISTANT_MAX_UPLOADS_PER_SESSION", 20, low=0),
         max_upload_mb=_int("ASSISTANT_MAX_UPLOAD_MB_PER_SESSION", 200, low=1),
+        first_start_wait=_float("ASSISTANT_FIRST_START_WAIT", 3.0),
     )

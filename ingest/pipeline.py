@@ -283,7 +283,7 @@ def carry_out(
         if step.action in ("failed", "duplicate"):
             _failed(step, step.reason, build, old_records, report)
             continue
-        progress(0.05 + 0.25 * done / max(1, docs), f"Läser {step.name}")
+        progress(0.05 + 0.25 * done / max(1, docs), f"Läser {step.name} ({done + 1} av {docs})")
         done += 1
         if step.action == "unchanged" and step.previous is not None:
             build.keep(step, old_records)

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.llama import gemma_or_skip, start_llama
-from tests.servers import Server, running, start_chroma
+from tests.servers import FIRST_START_WAIT, Server, running, start_chroma
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# The app in AppTests waits for its first ingest as before (tests/servers.py base_env)
+os.environ.setdefault("ASSISTANT_FIRST_START_WAIT", FIRST_START_WAIT)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"

@@ -20,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
+FIRST_START_WAIT = "600"  # seconds; see base_env
 
 # Debian's chromium; `playwright install` cannot download in CI.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,6 +42,9 @@ def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
                PYTHONUNBUFFERED="1")
+    # A first view on an empty data folder waits for the first ingest, as the tests expect
+    # (the progress screen in between is tests/test_browser_first_start.py's).
+    env.update(ASSISTANT_FIRST_START_WAIT=FIRST_START_WAIT)
     env.update(extra)
     return env
 

@@ -24,7 +24,7 @@ from ui.feedback import REFUSAL_SHOWN, drafts_panel, feedback_buttons, forget_dr
 from ui.filters import filter_controls
 from ui.llm import configured_language_model
 from ui.render import ShownAnswer, ShownSource, answer_record, excerpt, html_text, literal, short_title, when
-from ui.resources import ready
+from ui.resources import first_start_pending, ready
 from ui.sources import link_markdown
 from ui.take_away import COPY_LABEL, DOWNLOAD_LABEL, answer_text, conversation_text
 
@@ -266,6 +266,8 @@ def chat_page() -> None:
     st.title("Fråga dokumenten")
     got = ready()
     if got is None:
+        if first_start_pending():  # where it will be, usable once the index exists
+            st.chat_input("Skriv din fråga här …", disabled=True)
         return
     res, state = got
     model = configured_language_model(res.settings)
