@@ -83,7 +83,7 @@ def test_only_quoted_sources_and_the_validity_note(page: Any) -> None:
     from playwright.sync_api import expect
 
     answer = _ask(page, DEFAULT_QUESTION, "Kommunstyrelsen föreslås ansvara")
-    expect(answer.get_by_text(VALIDITY_NOTE)).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(answer.get_by_test_id("stAlertContentWarning").get_by_text(VALIDITY_NOTE)).to_be_visible(timeout=ANSWER_TIMEOUT)
     cited = {n for n in range(1, 10) if f"[{n}]" in answer.locator('[data-testid="stMarkdown"]').first.inner_text()}
     sources = answer.locator('[data-testid="stExpander"] summary').filter(has_text="[")
     labels = [sources.nth(i).inner_text() for i in range(sources.count())]
