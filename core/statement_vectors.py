@@ -91,7 +91,7 @@ class StatementVectors:
     def load(cls, folder: Path) -> StatementVectors | None:
         """The statement vectors in `folder`; None when it has none. ValueError when they
         do not agree with themselves."""
-        if not (folder / KEYS).is_file():
+        if not cls.present(folder):
             return None
         keys = np.load(folder / KEYS, mmap_mode="r")
         vectors = np.load(folder / VECTORS, mmap_mode="r")
@@ -105,8 +105,8 @@ def build_statement_vectors(
     batch: int = 64, progress: Callable[[int, int], None] | None = None,
 ) -> tuple[StatementVectors, int]:
     """The vectors of every statement of every window of `chunks` (reading order): those
-    `previous` holds are taken from it, the others embedded in calls of `batch`. Returns
-    them and how many were embedded."""
+    `previous` holds are taken from it, the others embedded in calls of `batch` (the
+    embedder's unit vectors, stored as float16). Returns them and how many were embedded."""
     wanted = window_statements(chunks, model_id)
     keys = np.array(sorted(wanted), dtype=np.uint64)
     old = previous.lookup(keys.tolist()) if previous is not None else [None] * len(keys)
@@ -118,12 +118,9 @@ def build_statement_vectors(
         part = missing[start : start + batch]
         for i, vec in zip(part, embed([wanted[int(keys[i])] for i in part]), strict=True):
             rows[i] = vec
-    dim = next((len(v) for v in rows if v is not None), 0)
-    matrix = np.zeros((len(keys), dim), dtype=np.float16)
-    for i, vec in enumerate(rows):
-        assert vec is not None
-        norm = float(np.linalg.norm(vec))
-        matrix[i] = np.asarray(vec, dtype=np.float32) / (norm or 1.0)
+    filled = [v for v in rows if v is not None]
+    assert len(filled) == len(rows)
+    matrix = np.vstack(filled).astype(np.float16) if filled else np.zeros((0, 0), dtype=np.float16)
     return StatementVectors(keys, matrix), len(missing)
 
 
@@ -135,6 +132,5 @@ def vectors_of(texts: Sequence[str], model_id: str, stored: StatementVectors | N
     missing = [i for i, vec in enumerate(found) if vec is None]
     if missing:
         for i, vec in zip(missing, embed([texts[i] for i in missing]), strict=True):
-            vec = np.asarray(vec, dtype=np.float32)
-            found[i] = vec / (float(np.linalg.norm(vec)) or 1.0)
+            found[i] = vec  # embedders return unit vectors (core/embedders.Embedder)
     return np.vstack([v for v in found if v is not None]) if texts else np.zeros((0, 0), dtype=np.float32)
